@@ -1,1 +1,65 @@
-fn main() {}
+//! `truce`: the command line. It parses arguments, reads and writes files, draws
+//! progress bars, and calls the libraries; nothing else happens here.
+//!
+//! Exit codes: 0 success; 1 the command ran but found nothing to work on (no rows
+//! kept, no snapshot in force); 2 an error (bad input, bad arguments, I/O).
+
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// truce: ceasefire monitoring. Reads monitoring feeds (satellite fire detections,
+/// event data), places each observation against the dated contact line and the agreed
+/// zones, and summarises what it found.
+///
+/// Start with `truce demo`, which runs the whole chain on the data bundled in `demo/`.
+#[derive(Parser)]
+#[command(name = "truce", version, about, long_about, after_help = "Exit codes: 0 ok, 1 nothing found, 2 error.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read feed files (FIRMS, UCDP GED, ACLED CSV; GeoJSON points) into one GeoParquet
+    /// file of observations.
+    Ingest(commands::IngestArgs),
+    /// Place every observation of a GeoParquet file against the control map in force at
+    /// its time: side, signed distance to the contact line, zones, region.
+    Classify(commands::ClassifyArgs),
+    /// Count classified observations per day x side x distance band.
+    Summary(commands::SummaryArgs),
+    /// Inspect the control map: list snapshots, or export one snapshot's derived
+    /// geometry (occupied area, contact line) as GeoJSON.
+    #[command(subcommand)]
+    Control(commands::ControlCommand),
+    /// Run ingest, classify and summary on the bundled demo data (or on a full data
+    /// folder), into a data directory.
+    Demo(commands::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ingest(a) => commands::ingest(a),
+        Command::Classify(a) => commands::classify(a),
+        Command::Summary(a) => commands::summary(a),
+        Command::Control(c) => commands::control(c),
+        Command::Demo(a) => commands::demo(a),
+    };
+    match result {
+        Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::NothingFound(why)) => {
+            eprintln!("truce: {why}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("truce: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

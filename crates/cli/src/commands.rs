@@ -1,0 +1,532 @@
+//! One function per subcommand: read files, call the libraries, write files, print.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use arrow_array::RecordBatch;
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use rayon::prelude::*;
+use truce_geometry::{BandSide, Classifier, ControlMap, Country, Zone, ZoneShape};
+use truce_ingest::{Format, ReadOptions};
+use truce_model::ObservationColumns;
+use truce_report::{DistanceBands, Summary};
+
+use crate::progress;
+
+/// What a command found.
+pub enum Outcome {
+    Done,
+    /// The command ran but had nothing to work on; exit code 1.
+    NothingFound(String),
+}
+
+#[derive(Args)]
+pub struct IngestArgs {
+    /// Feed files, or folders whose .csv, .geojson and .json files are all read.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The GeoParquet file to write.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Refuse everything at the first bad row (default: skip bad rows and count them).
+    #[arg(long)]
+    pub strict: bool,
+    /// Leave out rows identical to an earlier row of the same file.
+    #[arg(long)]
+    pub drop_duplicates: bool,
+    /// Read every file as this format instead of detecting it: firms, ucdp_ged, acled, geojson.
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ClassifyArgs {
+    /// A GeoParquet file of observations (from `truce ingest`).
+    pub input: PathBuf,
+    /// Control-map snapshots: GeoJSON files, or folders of them (DeepState layers,
+    /// occupied-only files, or polygons with a `status` and a date in the file name).
+    #[arg(long, required = true)]
+    pub control: Vec<PathBuf>,
+    /// The country's regions (GeoJSON; e.g. ukraine-oblasts.geojson): outline and regions.
+    #[arg(long)]
+    pub admin: PathBuf,
+    /// Use the snapshot in force at the end of this date (YYYY-MM-DD) for every point,
+    /// instead of the one in force at each observation's own time.
+    #[arg(long)]
+    pub at: Option<NaiveDate>,
+    /// A band zone NAME:SIDE:MIN_KM:MAX_KM with SIDE held, occupied or either (repeatable).
+    /// Default: buffer:either:0:15 (the 2014 Memorandum's 15 km).
+    #[arg(long = "band")]
+    pub bands: Vec<String>,
+    /// Polygon zones from a GeoJSON file (each feature's `name` names its zone).
+    #[arg(long)]
+    pub zones: Option<PathBuf>,
+    /// The GeoParquet file to write (the input's columns plus side, distance_km, zones,
+    /// region, snapshot).
+    #[arg(long, short)]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct SummaryArgs {
+    /// A classified GeoParquet file (from `truce classify`).
+    pub input: PathBuf,
+    /// Also write every day x side x band count to this CSV file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Print the totals as one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Distance band edges in km, comma-separated.
+    #[arg(long, default_value = "0,5,15,30,50,100")]
+    pub bands: String,
+}
+
+#[derive(Subcommand)]
+pub enum ControlCommand {
+    /// List the snapshots of a control map; with --admin, derive each and show its
+    /// contact line (parts, vertices, length).
+    List {
+        #[arg(long, required = true)]
+        control: Vec<PathBuf>,
+        #[arg(long)]
+        admin: Option<PathBuf>,
+    },
+    /// Write the occupied area, contested area, contact line and country outline of the
+    /// snapshot in force at the end of a date, as GeoJSON files in a folder.
+    Export {
+        #[arg(long, required = true)]
+        control: Vec<PathBuf>,
+        #[arg(long)]
+        admin: PathBuf,
+        #[arg(long)]
+        at: NaiveDate,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// A data folder laid out as `../shared/data` (firms/, deepstate/, admin/). Default:
+    /// the demo data bundled with truce (`demo/data`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Years of the lat/lon/date FIRMS files to read from a full data folder.
+    #[arg(long, default_value = "2022")]
+    pub years: String,
+    /// Where to write observations.parquet, classified.parquet and summary.csv.
+    #[arg(long, short, default_value = "truce-data")]
+    pub out: PathBuf,
+}
+
+fn list_files(inputs: &[PathBuf], exts: &[&str]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in inputs {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("{}: cannot list", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && f.extension().is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e))))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            bail!("{}: no such file or folder", p.display());
+        }
+    }
+    Ok(out)
+}
+
+fn name_of(p: &Path) -> String {
+    p.display().to_string()
+}
+
+pub fn ingest(a: IngestArgs) -> Result<Outcome> {
+    let format = match &a.format {
+        None => None,
+        Some(f) => Some(
+            Format::ALL
+                .iter()
+                .copied()
+                .find(|x| x.as_str() == f)
+                .with_context(|| format!("--format {f}: expected one of firms, ucdp_ged, acled, geojson"))?,
+        ),
+    };
+    let opts = ReadOptions { strict: a.strict, drop_duplicates: a.drop_duplicates, format };
+    let files = list_files(&a.files, &["csv", "geojson", "json"])?;
+    if files.is_empty() {
+        return Ok(Outcome::NothingFound("no .csv, .geojson or .json file to read".into()));
+    }
+    let total_bytes: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let pb = progress::bar(total_bytes, "ingest");
+    // Files are read in parallel; any file-level error (or any bad row under --strict)
+    // stops everything before a byte is written.
+    let results: Vec<Result<truce_ingest::Ingested>> = files
+        .par_iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?;
+            let r = truce_ingest::read(&name_of(f), &bytes, &opts).map_err(anyhow::Error::from);
+            pb.inc(bytes.len() as u64);
+            r
+        })
+        .collect();
+    pb.finish_and_clear();
+    let ingested: Vec<truce_ingest::Ingested> = results.into_iter().collect::<Result<_>>()?;
+    let (mut read, mut kept, mut rejected) = (0u64, 0u64, 0u64);
+    for i in &ingested {
+        println!("{}", i.summary);
+        read += i.summary.rows_read;
+        kept += i.summary.rows_kept;
+        rejected += i.summary.rejected_total();
+    }
+    let batches: Vec<RecordBatch> = ingested.into_iter().flat_map(|i| i.batches).collect();
+    if kept == 0 {
+        return Ok(Outcome::NothingFound(format!("{read} rows read, none kept: nothing written")));
+    }
+    let schema = batches[0].schema();
+    let bytes = truce_store::write_geoparquet(&a.out, &schema, &batches)?;
+    println!(
+        "{} files: {read} rows read, {kept} kept, {rejected} rejected -> {} ({:.1} MB)",
+        files.len(),
+        a.out.display(),
+        bytes as f64 / 1e6
+    );
+    Ok(Outcome::Done)
+}
+
+fn load_country(admin: &Path) -> Result<Country> {
+    let bytes = std::fs::read(admin).with_context(|| format!("{}: cannot read", admin.display()))?;
+    let c = Country::from_geojson(&name_of(admin), &bytes)?;
+    for r in &c.repairs {
+        eprintln!("repaired {}: {} -> {} part(s)", r.what, r.problem, r.parts);
+    }
+    Ok(c)
+}
+
+fn load_control(paths: &[PathBuf]) -> Result<ControlMap> {
+    let files = list_files(paths, &["geojson", "json"])?;
+    let loaded: Vec<(String, Vec<u8>)> = files
+        .par_iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?;
+            Ok((f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), bytes))
+        })
+        .collect::<Result<_>>()?;
+    Ok(ControlMap::from_files(loaded)?)
+}
+
+fn end_of_day_ms(d: NaiveDate) -> i64 {
+    d.and_hms_milli_opt(23, 59, 59, 999).expect("valid time").and_utc().timestamp_millis()
+}
+
+fn parse_band(s: &str) -> Result<Zone> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let [name, side, min, max] = parts[..] else {
+        bail!("--band {s}: expected NAME:SIDE:MIN_KM:MAX_KM");
+    };
+    let side = match side {
+        "held" => BandSide::Held,
+        "occupied" => BandSide::Occupied,
+        "either" => BandSide::Either,
+        _ => bail!("--band {s}: SIDE must be held, occupied or either"),
+    };
+    let min_km: f64 = min.parse().with_context(|| format!("--band {s}: MIN_KM `{min}` is not a number"))?;
+    let max_km: f64 = max.parse().with_context(|| format!("--band {s}: MAX_KM `{max}` is not a number"))?;
+    if !(min_km >= 0.0 && max_km >= min_km) {
+        bail!("--band {s}: need 0 <= MIN_KM <= MAX_KM");
+    }
+    Ok(Zone { name: name.to_string(), shape: ZoneShape::Band { side, min_km, max_km } })
+}
+
+fn load_zone_file(path: &Path) -> Result<Vec<Zone>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let gj: geojson::GeoJson = text.parse().with_context(|| format!("{}: not GeoJSON", path.display()))?;
+    let geojson::GeoJson::FeatureCollection(fc) = gj else {
+        bail!("{}: expected a FeatureCollection of zone polygons", path.display());
+    };
+    let mut zones = Vec::new();
+    for (i, f) in fc.features.into_iter().enumerate() {
+        let name = f
+            .property("name")
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+            .with_context(|| format!("{}: feature {}: field `name`: missing", path.display(), i + 1))?;
+        let geom = f.geometry.with_context(|| format!("{}: feature {}: no geometry", path.display(), i + 1))?;
+        let g: geo::Geometry = geom.try_into().with_context(|| format!("{}: feature {}: geometry", path.display(), i + 1))?;
+        let mp = match g {
+            geo::Geometry::Polygon(p) => geo::MultiPolygon(vec![p]),
+            geo::Geometry::MultiPolygon(mp) => mp,
+            _ => bail!("{}: feature {} ({name}): not a polygon", path.display(), i + 1),
+        };
+        zones.push(Zone { name, shape: ZoneShape::Area(truce_geometry::GridPolygon::new(&mp)) });
+    }
+    Ok(zones)
+}
+
+pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
+    let country = load_country(&a.admin)?;
+    let map = load_control(&a.control)?;
+    if map.is_empty() {
+        bail!("no control snapshot found in {:?}", a.control);
+    }
+    let mut zones: Vec<Zone> = a.bands.iter().map(|s| parse_band(s)).collect::<Result<_>>()?;
+    if a.bands.is_empty() {
+        zones.push(Zone { name: "buffer".into(), shape: ZoneShape::Band { side: BandSide::Either, min_km: 0.0, max_km: 15.0 } });
+    }
+    if let Some(z) = &a.zones {
+        zones.extend(load_zone_file(z)?);
+    }
+    let fixed_snapshot = match a.at {
+        None => None,
+        Some(d) => Some(map.in_force_ms(end_of_day_ms(d)).with_context(|| format!("--at {d}: no snapshot at or before it"))?),
+    };
+    let (schema, batches) = truce_store::read_geoparquet(&a.input)?;
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let classifier = Classifier { map: &map, country: &country, zones: &zones, fixed_snapshot };
+    let pb = progress::bar(rows as u64, "classify");
+    let started = std::time::Instant::now();
+    let mut out = Vec::with_capacity(batches.len());
+    let (mut lon, mut lat, mut t) = (Vec::new(), Vec::new(), Vec::new());
+    for b in &batches {
+        let c = ObservationColumns::new(b).with_context(|| a.input.display().to_string())?;
+        lon.clear();
+        lat.clear();
+        t.clear();
+        lon.extend_from_slice(c.lon.values());
+        lat.extend_from_slice(c.lat.values());
+        t.extend((0..b.num_rows()).map(|i| c.midpoint_ms(i)));
+        let classes = classifier.classify(&lon, &lat, &t, &|n| pb.inc(n as u64))?;
+        out.push(classifier.append_columns(b, &classes)?);
+    }
+    pb.finish_and_clear();
+    let elapsed = started.elapsed();
+    let schema = out.first().map(|b| b.schema()).unwrap_or(schema);
+    truce_store::write_geoparquet(&a.out, &schema, &out)?;
+    println!(
+        "{rows} observations classified in {:.2} s ({:.2} M/s) against {} snapshot(s) -> {}",
+        elapsed.as_secs_f64(),
+        rows as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6,
+        map.len(),
+        a.out.display()
+    );
+    if rows == 0 {
+        return Ok(Outcome::NothingFound("the input holds no observation".into()));
+    }
+    Ok(Outcome::Done)
+}
+
+fn summarise(input: &Path, bands: DistanceBands) -> Result<Summary> {
+    let (_, batches) = truce_store::read_geoparquet(input)?;
+    let mut s = Summary::new(bands);
+    for b in &batches {
+        s.add_batch(b).with_context(|| input.display().to_string())?;
+    }
+    Ok(s)
+}
+
+fn print_summary(s: &Summary) {
+    println!("{} observations over {} day(s)", s.rows, s.days().len());
+    println!("\nby side:");
+    for (side, n) in &s.by_side {
+        println!("  {side:<10} {n:>10}  {:>5.1} %", 100.0 * *n as f64 / s.rows.max(1) as f64);
+    }
+    println!("\nby distance to the contact line (signed: held side / occupied side):");
+    for band in s.bands.labels() {
+        if let Some(n) = s.by_band.get(&band) {
+            println!("  {band:<22} {n:>10}");
+        }
+    }
+    if let Some(m) = s.mean_abs_distance_km() {
+        println!("\nmean distance to the contact line: {m:.2} km; within 15 km: {}", s.within_km(15.0));
+    }
+    let days = s.days();
+    if !days.is_empty() && days.len() <= 62 {
+        let sides: Vec<&String> = s.by_side.keys().collect();
+        print!("\n{:<10}", "day");
+        for side in &sides {
+            print!(" {side:>10}");
+        }
+        println!(" {:>10}", "<=15 km");
+        for d in days {
+            print!("{d:<10}");
+            for side in &sides {
+                let n: u64 = s.cells.iter().filter(|((dd, ss, _), _)| dd == d && ss == *side).map(|(_, n)| n).sum();
+                print!(" {n:>10}");
+            }
+            let near: u64 = s
+                .cells
+                .iter()
+                .filter(|((dd, _, b), _)| dd == d && (b.ends_with(" 0-5 km") || b.ends_with(" 5-15 km")))
+                .map(|(_, n)| n)
+                .sum();
+            println!(" {near:>10}");
+        }
+    }
+}
+
+pub fn summary(a: SummaryArgs) -> Result<Outcome> {
+    let edges: Vec<f64> = a
+        .bands
+        .split(',')
+        .map(|x| x.trim().parse::<f64>().with_context(|| format!("--bands: `{x}` is not a number")))
+        .collect::<Result<_>>()?;
+    let s = summarise(&a.input, DistanceBands::new(edges)?)?;
+    if let Some(csv) = &a.csv {
+        write_atomic(csv, s.to_csv().as_bytes())?;
+    }
+    if a.json {
+        println!("{}", s.to_json());
+    } else {
+        print_summary(&s);
+    }
+    if s.rows == 0 {
+        return Ok(Outcome::NothingFound("no observation in the file".into()));
+    }
+    Ok(Outcome::Done)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+fn feature_collection(geom: geo::Geometry, props: serde_json::Map<String, serde_json::Value>) -> String {
+    let f = geojson::Feature { geometry: Some(geojson::Geometry::from(&geom)), properties: Some(props), ..Default::default() };
+    geojson::FeatureCollection { bbox: None, features: vec![f], foreign_members: None }.to_string()
+}
+
+fn line_km(l: &geo::MultiLineString) -> f64 {
+    use geo::{Distance, Geodesic, Point};
+    l.0.iter().flat_map(|ls| ls.0.windows(2)).map(|w| Geodesic.distance(Point::from(w[0]), Point::from(w[1])) / 1000.0).sum()
+}
+
+pub fn control(c: ControlCommand) -> Result<Outcome> {
+    match c {
+        ControlCommand::List { control, admin } => {
+            let map = load_control(&control)?;
+            let country = admin.as_deref().map(load_country).transpose()?;
+            println!("{:<52} {:<20} {:>6} {:>9} {:>9}", "snapshot", "taken at (UTC)", "parts", "vertices", "km");
+            let names: Vec<(String, DateTime<Utc>)> = map.snapshots().map(|(n, t)| (n.to_string(), t)).collect();
+            for (i, (name, t)) in names.iter().enumerate() {
+                let t = t.format("%Y-%m-%d %H:%M:%S");
+                match &country {
+                    None => println!("{name:<52} {t:<20}"),
+                    Some(c) => {
+                        let d = map.derived(i, c)?;
+                        let v: usize = d.contact_line.0.iter().map(|l| l.0.len()).sum();
+                        println!("{name:<52} {t:<20} {:>6} {v:>9} {:>9.1}", d.contact_line.0.len(), line_km(&d.contact_line));
+                    }
+                }
+            }
+            if map.is_empty() {
+                return Ok(Outcome::NothingFound("no snapshot".into()));
+            }
+            Ok(Outcome::Done)
+        }
+        ControlCommand::Export { control, admin, at, out } => {
+            let country = load_country(&admin)?;
+            let map = load_control(&control)?;
+            let Some(i) = map.in_force_ms(end_of_day_ms(at)) else {
+                return Ok(Outcome::NothingFound(format!("no snapshot at or before {at}")));
+            };
+            let d = map.derived(i, &country)?;
+            std::fs::create_dir_all(&out).with_context(|| format!("{}: cannot create", out.display()))?;
+            let mut props = serde_json::Map::new();
+            props.insert("snapshot".into(), d.name.clone().into());
+            props.insert("taken_at".into(), d.taken_at.to_rfc3339().into());
+            let files = [
+                ("occupied.geojson", geo::Geometry::MultiPolygon(d.occupied.clone())),
+                ("contested.geojson", geo::Geometry::MultiPolygon(d.contested.clone())),
+                ("contact_line.geojson", geo::Geometry::MultiLineString(d.contact_line.clone())),
+                ("country.geojson", geo::Geometry::MultiPolygon(country.outline.clone())),
+            ];
+            for (name, g) in files {
+                write_atomic(&out.join(name), feature_collection(g, props.clone()).as_bytes())?;
+            }
+            let v: usize = d.contact_line.0.iter().map(|l| l.0.len()).sum();
+            println!(
+                "snapshot {} ({}): contact line {} parts, {v} vertices, {:.1} km; {} sliver(s) closed; {} polygon(s) repaired -> {}",
+                d.name,
+                d.taken_at.format("%Y-%m-%d %H:%M UTC"),
+                d.contact_line.0.len(),
+                line_km(&d.contact_line),
+                d.slivers_closed,
+                d.repairs.len(),
+                out.display()
+            );
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+/// The bundled demo data, found beside the binary's source tree or the working folder.
+fn default_demo_data() -> Result<PathBuf> {
+    let candidates = [PathBuf::from("demo/data"), PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/data")];
+    candidates
+        .into_iter()
+        .find(|p| p.join("admin").is_dir())
+        .context("the demo data (demo/data) was not found: run from the repository root, or pass --data")
+}
+
+pub fn demo(a: DemoArgs) -> Result<Outcome> {
+    let data = match a.data {
+        Some(d) => d,
+        None => default_demo_data()?,
+    };
+    let firms_dir = data.join("firms");
+    let mut feeds = Vec::new();
+    let latlon = firms_dir.join("ukraine-2000-2023-lat-lon-date");
+    if latlon.is_dir() {
+        for y in a.years.split(',') {
+            let f = latlon.join(format!("ukr_fire_data_{}.csv", y.trim()));
+            if f.is_file() {
+                feeds.push(f);
+            } else {
+                bail!("{}: no such file (years come from --years)", f.display());
+            }
+        }
+    }
+    for f in list_files(std::slice::from_ref(&firms_dir), &["csv"])? {
+        feeds.push(f);
+    }
+    let control: Vec<PathBuf> = std::fs::read_dir(data.join("deepstate"))
+        .with_context(|| format!("{}: cannot list", data.join("deepstate").display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create", a.out.display()))?;
+    let obs = a.out.join("observations.parquet");
+    let classified = a.out.join("classified.parquet");
+    println!("== ingest {} feed file(s) from {}", feeds.len(), data.display());
+    if let Outcome::NothingFound(w) =
+        ingest(IngestArgs { files: feeds, out: obs.clone(), strict: false, drop_duplicates: false, format: None })?
+    {
+        return Ok(Outcome::NothingFound(w));
+    }
+    println!("\n== classify against {} control folder(s)", control.len());
+    let classify_outcome = classify(ClassifyArgs {
+        input: obs,
+        control,
+        admin: data.join("admin/ukraine-oblasts.geojson"),
+        at: None,
+        bands: vec![],
+        zones: None,
+        out: classified.clone(),
+    })?;
+    if let Outcome::NothingFound(w) = classify_outcome {
+        return Ok(Outcome::NothingFound(w));
+    }
+    println!("\n== summary");
+    let csv = a.out.join("summary.csv");
+    let s = summarise(&classified, DistanceBands::standard())?;
+    write_atomic(&csv, s.to_csv().as_bytes())?;
+    print_summary(&s);
+    println!("\nwritten: {}, {}, {}", a.out.join("observations.parquet").display(), classified.display(), csv.display());
+    Ok(Outcome::Done)
+}
