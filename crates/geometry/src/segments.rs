@@ -22,6 +22,11 @@ type P3 = [f64; 3];
 /// measured on the ellipsoid too (the sphere and the ellipsoid disagree by < 0.6 %).
 pub const TIE_RATIO: f64 = 1.01;
 
+/// Segments longer than this are split (in lon/lat, where edges are straight) before
+/// indexing, so that the sphere's chord and the lon/lat edge never part by more than a
+/// metre and the chord's closest point is the edge's.
+pub const SEGMENT_KM_MAX: f64 = 5.0;
+
 /// Mean Earth radius in km, used only to turn a kilometre bound into a chord bound.
 const EARTH_RADIUS_KM: f64 = 6371.0088;
 
@@ -30,6 +35,24 @@ pub fn unit_vector(lon: f64, lat: f64) -> P3 {
     let (sl, cl) = lat.to_radians().sin_cos();
     let (so, co) = lon.to_radians().sin_cos();
     [cl * co, cl * so, sl]
+}
+
+fn densify(part: Vec<Coord>) -> Vec<Coord> {
+    let mut out = Vec::with_capacity(part.len());
+    for (i, &c) in part.iter().enumerate() {
+        if i > 0 {
+            let a = part[i - 1];
+            let (ua, uc) = (unit_vector(a.x, a.y), unit_vector(c.x, c.y));
+            let chord = ((ua[0] - uc[0]).powi(2) + (ua[1] - uc[1]).powi(2) + (ua[2] - uc[2]).powi(2)).sqrt();
+            let pieces = (chord * EARTH_RADIUS_KM / SEGMENT_KM_MAX).ceil() as usize;
+            for k in 1..pieces {
+                let t = k as f64 / pieces as f64;
+                out.push(Coord { x: a.x + (c.x - a.x) * t, y: a.y + (c.y - a.y) * t });
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The result of a nearest-segment query.
@@ -51,8 +74,10 @@ pub struct SegmentIndex {
 }
 
 impl SegmentIndex {
-    /// Indexes every segment of the given polylines (lon/lat coordinates).
+    /// Indexes every segment of the given polylines (lon/lat coordinates), split so that
+    /// none is longer than [`SEGMENT_KM_MAX`].
     pub fn new(parts: Vec<Vec<Coord>>) -> Self {
+        let parts: Vec<Vec<Coord>> = parts.into_iter().map(densify).collect();
         let mut items = Vec::new();
         for (pi, part) in parts.iter().enumerate() {
             for (si, w) in part.windows(2).enumerate() {
@@ -64,7 +89,7 @@ impl SegmentIndex {
         SegmentIndex { parts, tree: RTree::bulk_load(items) }
     }
 
-    /// The polylines this index was built from.
+    /// The polylines this index was built from, after splitting long segments.
     pub fn parts(&self) -> &[Vec<Coord>] {
         &self.parts
     }
