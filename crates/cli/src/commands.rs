@@ -284,6 +284,12 @@ pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
         None => None,
         Some(d) => Some(map.in_force_ms(end_of_day_ms(d)).with_context(|| format!("--at {d}: no snapshot at or before it"))?),
     };
+    if let Some(i) = fixed_snapshot {
+        // Derived here only to time it apart from the points; classify reuses it.
+        let t0 = std::time::Instant::now();
+        let d = map.derived(i, &country)?;
+        eprintln!("snapshot {} derived in {:.2} s", d.name, t0.elapsed().as_secs_f64());
+    }
     let (schema, batches) = truce_store::read_geoparquet(&a.input)?;
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let classifier = Classifier { map: &map, country: &country, zones: &zones, fixed_snapshot };

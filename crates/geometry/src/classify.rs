@@ -12,6 +12,10 @@ use crate::control::{ControlMap, Country, DerivedSnapshot};
 use crate::grid::GridPolygon;
 use crate::GeometryError;
 
+/// A snapshot used by at least this many points of one call gets the nearest-segment
+/// grid ([`crate::SegmentIndex::prepare_grid`]); below it, the R-tree alone is cheaper.
+pub const NEAR_GRID_POINTS_MIN: usize = 20_000;
+
 /// Zones one classification can test (membership is a 64-bit mask).
 pub const ZONES_MAX: usize = 64;
 
@@ -143,6 +147,15 @@ impl Classifier<'_> {
             .par_iter()
             .map(|&i| self.map.derived(i as usize, self.country).map(|d| (i, d)))
             .collect::<Result<_, _>>()?;
+        // Snapshots that many points use get the nearest-segment grid over the country.
+        let (cmin, cmax) = self.country.outline_index.bbox();
+        let mut uses = vec![0usize; self.map.len()];
+        snap_of.iter().flatten().for_each(|&i| uses[i as usize] += 1);
+        derived.par_iter().for_each(|(i, d)| {
+            if uses[*i as usize] >= NEAR_GRID_POINTS_MIN {
+                d.line_index.prepare_grid(cmin, cmax);
+            }
+        });
         let lookup = |i: u32| derived.binary_search_by_key(&i, |(k, _)| *k).ok().map(|p| (i, derived[p].1.as_ref()));
         const CHUNK: usize = 16 * 1024;
         let out: Vec<PointClass> = (0..lon.len())

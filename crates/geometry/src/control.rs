@@ -210,6 +210,10 @@ pub fn repair_all(label: &str, polys: Vec<Polygon>, repairs: &mut Vec<Repair>) -
             repairs.push(Repair { what: format!("{label} polygon {}", i + 1), problem: "fewer than 4 vertices".into(), parts: 0 });
             continue;
         }
+        if p.is_valid() {
+            out.push(p);
+            continue;
+        }
         match p.validation_errors().into_iter().next() {
             None => out.push(p),
             Some(problem) => {

@@ -6,8 +6,8 @@
 //!   GeoJSON polygons) and derives each one once: repaired, merged, clipped to the
 //!   [`Country`], slivers closed, contact line extracted ([`derive_contact_line`]).
 //! * [`GridPolygon`] answers point-in-polygon in O(1) for most points.
-//! * [`SegmentIndex`] answers nearest-segment queries with an R-tree on the unit sphere
-//!   and measures the distance on the WGS 84 ellipsoid.
+//! * [`SegmentIndex`] answers nearest-segment queries with an R-tree over Earth-centred
+//!   coordinates and measures the distance on the WGS 84 ellipsoid.
 //! * [`Classifier`] runs all of it over Arrow columns on every core.
 //!
 //! The engine never reads the disk or the clock: files come in as bytes, times as
@@ -35,7 +35,7 @@ mod control;
 mod grid;
 mod segments;
 
-pub use classify::{BandSide, Classifier, PointClass, Zone, ZoneShape, ZONES_MAX};
+pub use classify::{BandSide, Classifier, PointClass, Zone, ZoneShape, NEAR_GRID_POINTS_MIN, ZONES_MAX};
 pub use contact_line::derive_contact_line;
 pub use control::{
     close_slivers, date_from_name, deepstate_status, read_snapshot, repair_all, ControlMap, Country, DerivedSnapshot,
@@ -43,7 +43,7 @@ pub use control::{
     SNAPSHOT_VERTICES_MAX,
 };
 pub use grid::{GridPolygon, GRID_CELLS_MAX};
-pub use segments::{unit_vector, Nearest, SegmentIndex, TIE_RATIO};
+pub use segments::{ecef_km, ellipsoid_km, Nearest, SegmentIndex, NEAR_GRID_CELLS_MAX, NEAR_GRID_CELL_DEG, SEGMENT_KM_MAX};
 
 /// Errors of the geometry engine.
 #[derive(Debug, thiserror::Error)]
