@@ -63,16 +63,26 @@ impl DistanceBands {
     /// from the line outwards, then the occupied side, then `no line`.
     pub fn labels(&self) -> Vec<String> {
         let mut out = Vec::new();
-        for side in [1.0, -1.0] {
+        for side in ["held", "occupied"] {
             if self.edges[0] > 0.0 {
-                out.push(self.label(Some(side * self.edges[0] / 2.0)));
+                out.push(self.band_label(side, None));
             }
-            for e in &self.edges {
-                out.push(self.label(Some(side * e)));
+            for i in 0..self.edges.len() {
+                out.push(self.band_label(side, Some(i)));
             }
         }
-        out.push(self.label(None));
+        out.push("no line".into());
         out
+    }
+
+    /// `side` and band `i` (the band starting at edge `i`; `None`: below the first edge).
+    fn band_label(&self, side: &str, i: Option<usize>) -> String {
+        let fmt = |x: f64| if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x}") };
+        match i {
+            None => format!("{side} <{} km", fmt(self.edges[0])),
+            Some(i) if i + 1 == self.edges.len() => format!("{side} >{} km", fmt(self.edges[i])),
+            Some(i) => format!("{side} {}-{} km", fmt(self.edges[i]), fmt(self.edges[i + 1])),
+        }
     }
 
     /// The label of a signed distance: `held 5-15 km`, `occupied >100 km`, `no line`.
@@ -80,12 +90,7 @@ impl DistanceBands {
         let Some(d) = distance_km else { return "no line".into() };
         let side = if d < 0.0 { "occupied" } else { "held" };
         let a = d.abs();
-        let fmt = |x: f64| if x.fract() == 0.0 { format!("{x:.0}") } else { format!("{x}") };
-        match self.edges.iter().rposition(|e| a >= *e) {
-            None => format!("{side} <{} km", fmt(self.edges[0])),
-            Some(i) if i + 1 == self.edges.len() => format!("{side} >{} km", fmt(self.edges[i])),
-            Some(i) => format!("{side} {}-{} km", fmt(self.edges[i]), fmt(self.edges[i + 1])),
-        }
+        self.band_label(side, self.edges.iter().rposition(|e| a >= *e))
     }
 }
 
@@ -223,6 +228,13 @@ mod tests {
     fn labels_in_reading_order() {
         let b = DistanceBands::new(vec![0.0, 15.0]).unwrap();
         assert_eq!(b.labels(), vec!["held 0-15 km", "held >15 km", "occupied 0-15 km", "occupied >15 km", "no line"]);
+        let b = DistanceBands::new(vec![1.0]).unwrap();
+        assert_eq!(b.labels(), vec!["held <1 km", "held >1 km", "occupied <1 km", "occupied >1 km", "no line"]);
+        // Every label a distance can get is listed.
+        let std = DistanceBands::standard();
+        for d in [-200.0, -50.0, -0.5, 0.0, 3.0, 15.0, 99.0, 1000.0] {
+            assert!(std.labels().contains(&std.label(Some(d))), "{d}");
+        }
     }
 
     #[test]
