@@ -38,6 +38,17 @@ pub struct IngestArgs {
     /// Read every file as this format instead of detecting it: firms, ucdp_ged, acled, geojson.
     #[arg(long)]
     pub format: Option<String>,
+    /// Chain of custody: append one `ingested_batch` entry per file (its SHA-256, reader,
+    /// row counts, who, when) to this evidence log (made by `truce log init`). The
+    /// observations' `file_sha256` column names the entry of their file.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// With --log: sign a new checkpoint with this key file after appending.
+    #[arg(long, requires = "log")]
+    pub key: Option<PathBuf>,
+    /// With --log: who ran the ingestion (default: $USER).
+    #[arg(long, requires = "log")]
+    pub who: Option<String>,
 }
 
 #[derive(Args)]
@@ -176,6 +187,7 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
         .collect();
     pb.finish_and_clear();
     let ingested: Vec<truce_ingest::Ingested> = results.into_iter().collect::<Result<_>>()?;
+    let summaries: Vec<truce_ingest::FileSummary> = ingested.iter().map(|i| i.summary.clone()).collect();
     let (mut read, mut kept, mut rejected) = (0u64, 0u64, 0u64);
     for i in &ingested {
         println!("{}", i.summary);
@@ -187,6 +199,11 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
     if kept == 0 {
         return Ok(Outcome::NothingFound(format!("{read} rows read, none kept: nothing written")));
     }
+    // Open the log before writing anything, so a bad log path refuses the whole ingest.
+    let mut log = match &a.log {
+        Some(dir) => Some(truce_log::Log::open(dir).with_context(|| format!("{}: cannot open the evidence log", dir.display()))?),
+        None => None,
+    };
     let schema = batches[0].schema();
     let bytes = truce_store::write_geoparquet(&a.out, &schema, &batches)?;
     println!(
@@ -195,6 +212,40 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
         a.out.display(),
         bytes as f64 / 1e6
     );
+    if let Some(log) = log.as_mut() {
+        let who = a.who.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+        let when = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let entries = summaries
+            .iter()
+            .map(|s| {
+                truce_log::Entry::ingested_batch(&truce_log::IngestedBatch {
+                    file_sha256: s.sha256.clone(),
+                    file_name: s.name.clone(),
+                    reader: format!("truce-ingest/{}", s.format),
+                    reader_version: env!("CARGO_PKG_VERSION").to_string(),
+                    rows_read: s.rows_read,
+                    rows_kept: s.rows_kept,
+                    rows_rejected: s.rejected_total(),
+                    who: who.clone(),
+                    when: when.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // The log must never lack the entry of an observation file that exists: if the
+        // append fails, the file just written is removed again.
+        let range = match log.append_batch(&entries) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_file(&a.out);
+                return Err(anyhow::Error::from(e).context(format!("evidence log: append failed; {} removed", a.out.display())));
+            }
+        };
+        println!("evidence log: entries {}..{} appended (one per file), durable", range.start, range.end);
+        if let Some(key) = &a.key {
+            log.set_signer(truce_log::keys::load_signer(key)?)?;
+            print!("{}", log.checkpoint()?);
+        }
+    }
     Ok(Outcome::Done)
 }
 
@@ -290,7 +341,9 @@ pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
         let d = map.derived(i, &country)?;
         eprintln!("snapshot {} derived in {:.2} s", d.name, t0.elapsed().as_secs_f64());
     }
+    let t_read = std::time::Instant::now();
     let (schema, batches) = truce_store::read_geoparquet(&a.input)?;
+    let read_s = t_read.elapsed().as_secs_f64();
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     let classifier = Classifier { map: &map, country: &country, zones: &zones, fixed_snapshot };
     let pb = progress::bar(rows as u64, "classify");
@@ -311,13 +364,16 @@ pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
     pb.finish_and_clear();
     let elapsed = started.elapsed();
     let schema = out.first().map(|b| b.schema()).unwrap_or(schema);
+    let t_write = std::time::Instant::now();
     truce_store::write_geoparquet(&a.out, &schema, &out)?;
     println!(
-        "{rows} observations classified in {:.2} s ({:.2} M/s) against {} snapshot(s) -> {}",
+        "{rows} observations classified in {:.2} s ({:.2} M/s) against {} snapshot(s) -> {} (read {:.2} s, write {:.2} s)",
         elapsed.as_secs_f64(),
         rows as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6,
         map.len(),
-        a.out.display()
+        a.out.display(),
+        read_s,
+        t_write.elapsed().as_secs_f64()
     );
     if rows == 0 {
         return Ok(Outcome::NothingFound("the input holds no observation".into()));
@@ -511,7 +567,7 @@ pub fn demo(a: DemoArgs) -> Result<Outcome> {
     let classified = a.out.join("classified.parquet");
     println!("== ingest {} feed file(s) from {}", feeds.len(), data.display());
     if let Outcome::NothingFound(w) =
-        ingest(IngestArgs { files: feeds, out: obs.clone(), strict: false, drop_duplicates: false, format: None })?
+        ingest(IngestArgs { files: feeds, out: obs.clone(), strict: false, drop_duplicates: false, format: None, log: None, key: None, who: None })?
     {
         return Ok(Outcome::NothingFound(w));
     }

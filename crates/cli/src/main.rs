@@ -2,9 +2,11 @@
 //! progress bars, and calls the libraries; nothing else happens here.
 //!
 //! Exit codes: 0 success; 1 the command ran but found nothing to work on (no rows
-//! kept, no snapshot in force); 2 an error (bad input, bad arguments, I/O).
+//! kept, no snapshot in force) or a verification failed (a proof, a signature, fsck);
+//! 2 an error (bad input, bad arguments, I/O).
 
 mod commands;
+mod log_cmd;
 mod progress;
 
 use std::process::ExitCode;
@@ -17,7 +19,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Start with `truce demo`, which runs the whole chain on the data bundled in `demo/`.
 #[derive(Parser)]
-#[command(name = "truce", version, about, long_about, after_help = "Exit codes: 0 ok, 1 nothing found, 2 error.")]
+#[command(name = "truce", version, about, long_about, after_help = "Exit codes: 0 ok, 1 nothing found or verification failed, 2 error.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,6 +42,13 @@ enum Command {
     /// Run ingest, classify and summary on the bundled demo data (or on a full data
     /// folder), into a data directory.
     Demo(commands::DemoArgs),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(log_cmd::KeysCommand),
+    /// The evidence log: a signed, append-only record of ingested batches, decisions and
+    /// reports that anyone holding the log's verifier key can check.
+    #[command(subcommand)]
+    Log(log_cmd::LogCommand),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +59,8 @@ fn main() -> ExitCode {
         Command::Summary(a) => commands::summary(a),
         Command::Control(c) => commands::control(c),
         Command::Demo(a) => commands::demo(a),
+        Command::Keys(c) => log_cmd::keys(c),
+        Command::Log(c) => log_cmd::log(c),
     };
     match result {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,

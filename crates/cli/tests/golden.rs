@@ -141,3 +141,30 @@ fn bad_arguments_and_missing_files_exit_2_with_the_path() {
     let (code, _, err) = truce(&["classify", "x.parquet", "--control", "c", "--admin", "a", "--band", "buf:sideways:0:5", "--out", "o"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn ingest_appends_one_custody_entry_per_file() {
+    let t = tempfile::tempdir().unwrap();
+    let key = t.path().join("k.key");
+    let log = t.path().join("log");
+    ok(&["keys", "new", "--name", "truce.test/custody", "--out", s(&key)]);
+    ok(&["log", "init", "--dir", s(&log), "--key", s(&key)]);
+    let firms = repo().join("demo/data/firms/viirs-nrt-2026-06-25_to_2026-06-29.csv");
+    let ucdp = repo().join("crates/ingest/tests/fixtures/ucdp_ged.csv");
+    let out = ok(&[
+        "ingest", s(&firms), s(&ucdp), "--out", s(&t.path().join("o.parquet")),
+        "--log", s(&log), "--key", s(&key), "--who", "analyst-7",
+    ]);
+    assert!(out.contains("entries 0..2 appended"), "{out}");
+    ok(&["log", "fsck", "--dir", s(&log)]);
+    // The entry names the file by its SHA-256, which every observation of it carries.
+    let sha = out.lines().find(|l| l.contains("viirs-nrt")).and_then(|l| l.split("sha256 ").nth(1)).unwrap()[..16].to_string();
+    let entry = t.path().join("e0");
+    ok(&["log", "prove", "--dir", s(&log), "--index", "0", "--entry-out", s(&entry), "--out", s(&t.path().join("p0"))]);
+    let body = std::fs::read_to_string(&entry).unwrap();
+    assert!(body.contains(&sha) && body.contains("analyst-7") && body.contains("\"rows_kept\":6715"), "{body}");
+    // A log that cannot be opened refuses the ingest, and nothing is written.
+    let (code, _, err) = truce(&["ingest", s(&firms), "--out", s(&t.path().join("x.parquet")), "--log", s(&t.path().join("nolog"))]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!t.path().join("x.parquet").exists());
+}

@@ -83,11 +83,20 @@ fn write_replace(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// The directory holding `path`: `.` for a bare file name (whose `parent()` is the
+/// empty path, which cannot be opened or fsynced).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Atomically and durably replaces one file: temporary file, fsync, rename,
 /// fsync of the directory.
 pub fn write_durable(path: &Path, bytes: &[u8]) -> Result<()> {
     write_replace(path, bytes)?;
-    fsync_dir(path.parent().unwrap_or(Path::new(".")))
+    fsync_dir(parent_dir(path))
 }
 
 /// Creates every missing directory in `dirs` and returns the set of
@@ -98,7 +107,8 @@ fn make_dirs(dirs: &BTreeSet<PathBuf>) -> Result<BTreeSet<PathBuf>> {
     for d in dirs {
         let mut missing = Vec::new();
         let mut cur = d.as_path();
-        while !cur.exists() {
+        // The empty path (the parent of a bare relative name) is the current directory.
+        while !cur.as_os_str().is_empty() && !cur.exists() {
             missing.push(cur.to_path_buf());
             match cur.parent() {
                 Some(p) => cur = p,
@@ -111,9 +121,7 @@ fn make_dirs(dirs: &BTreeSet<PathBuf>) -> Result<BTreeSet<PathBuf>> {
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(Error::io(m, e)),
             }
-            if let Some(p) = m.parent() {
-                changed.insert(p.to_path_buf());
-            }
+            changed.insert(parent_dir(m).to_path_buf());
         }
     }
     Ok(changed)
@@ -129,7 +137,7 @@ pub fn write_files_durable(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
     }
     let parents: BTreeSet<PathBuf> = files
         .iter()
-        .filter_map(|(p, _)| p.parent().map(Path::to_path_buf))
+        .map(|(p, _)| parent_dir(p).to_path_buf())
         .collect();
     let mut dirs_to_sync = make_dirs(&parents)?;
     dirs_to_sync.extend(parents);
@@ -185,11 +193,7 @@ pub fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
         })?;
     f.write_all(bytes).map_err(|e| Error::io(path, e))?;
     f.sync_all().map_err(|e| Error::io(path, e))?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    fsync_dir(parent)
+    fsync_dir(parent_dir(path))
 }
 
 /// Takes an exclusive, non-blocking `flock` on `path` (created if absent).

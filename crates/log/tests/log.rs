@@ -500,3 +500,21 @@ fn hostile_inputs_give_errors_not_panics() {
         let _ = InclusionProof::from_json(&ns);
     }
 }
+
+/// Regression: exporting to a bare relative directory name used to fail trying to
+/// fsync the empty path above it.
+#[test]
+fn export_to_a_bare_relative_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = truce_log::note::Signer::generate("truce.test/export-rel").unwrap();
+    let log_dir = dir.path().join("log");
+    let mut log = truce_log::Log::create(&log_dir, &signer).unwrap();
+    log.append_batch(&[truce_log::Entry::new(truce_log::EntryKind::Report, serde_json::json!({"n": 1})).unwrap()]).unwrap();
+    log.checkpoint().unwrap();
+    let cwd = std::env::current_dir().unwrap();
+    std::env::set_current_dir(dir.path()).unwrap();
+    let r = log.export(std::path::Path::new("served"));
+    std::env::set_current_dir(cwd).unwrap();
+    r.unwrap();
+    assert!(dir.path().join("served/checkpoint").is_file());
+}
