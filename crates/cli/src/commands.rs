@@ -319,8 +319,16 @@ fn load_zone_file(path: &Path) -> Result<Vec<Zone>> {
 }
 
 pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
+    let t0 = std::time::Instant::now();
     let country = load_country(&a.admin)?;
+    let t1 = std::time::Instant::now();
     let map = load_control(&a.control)?;
+    eprintln!(
+        "country loaded in {:.2} s; control map ({} snapshots) listed in {:.2} s",
+        (t1 - t0).as_secs_f64(),
+        map.len(),
+        t1.elapsed().as_secs_f64()
+    );
     if map.is_empty() {
         bail!("no control snapshot found in {:?}", a.control);
     }

@@ -30,6 +30,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use truce_model::col;
 
 /// GeoParquet files larger than this are refused on read.
@@ -104,7 +105,15 @@ fn write_to(tmp: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(
     let io = |source| StoreError::Io { path: tmp.to_path_buf(), source };
     let pq = |source| StoreError::Parquet { path: tmp.to_path_buf(), source };
     let file = File::create(tmp).map_err(io)?;
-    let mut props = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    // Unique-per-row columns gain nothing from dictionary encoding and pay for trying it.
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_column_dictionary_enabled(ColumnPath::from(col::ID), false)
+        .set_column_dictionary_enabled(ColumnPath::from(col::GEOMETRY), false)
+        .set_column_dictionary_enabled(ColumnPath::from(col::LINE), false)
+        .set_column_dictionary_enabled(ColumnPath::from(col::LON), false)
+        .set_column_dictionary_enabled(ColumnPath::from(col::LAT), false)
+        .set_column_dictionary_enabled(ColumnPath::from(col::DISTANCE_KM), false);
     if schema.column_with_name(col::GEOMETRY).is_some() {
         props = props.set_key_value_metadata(Some(vec![KeyValue::new("geo".to_string(), geo_metadata(bbox_of(batches)))]));
     }
