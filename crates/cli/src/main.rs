@@ -8,6 +8,7 @@
 mod commands;
 mod log_cmd;
 mod progress;
+mod warfire_cmd;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,9 @@ enum Command {
     /// reports that anyone holding the log's verifier key can check.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
+    /// War-related fires after The Economist's method: classify FIRMS detections into a
+    /// daily table by side, or compare a table with the published one.
+    Warfires(warfire_cmd::WarfiresArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo(a),
         Command::Keys(c) => log_cmd::keys(c),
         Command::Log(c) => log_cmd::log(c),
+        Command::Warfires(a) => warfire_cmd::warfires(a),
     };
     match result {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
