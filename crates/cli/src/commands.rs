@@ -7,11 +7,12 @@ use arrow_array::RecordBatch;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
-use truce_geometry::{BandSide, Classifier, ControlMap, Country, Zone, ZoneShape};
+use truce_geometry::{BandSide, Classifier, Zone, ZoneShape};
 use truce_ingest::{Format, ReadOptions};
 use truce_model::ObservationColumns;
 use truce_report::{DistanceBands, Summary};
 
+use crate::files::{list_files, load_control, load_country, read, write_atomic};
 use crate::progress;
 
 /// What a command found.
@@ -132,26 +133,6 @@ pub struct DemoArgs {
     pub out: PathBuf,
 }
 
-fn list_files(inputs: &[PathBuf], exts: &[&str]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in inputs {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("{}: cannot list", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && f.extension().is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e))))
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            bail!("{}: no such file or folder", p.display());
-        }
-    }
-    Ok(out)
-}
-
 fn name_of(p: &Path) -> String {
     p.display().to_string()
 }
@@ -179,7 +160,7 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
     let results: Vec<Result<truce_ingest::Ingested>> = files
         .par_iter()
         .map(|f| {
-            let bytes = std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?;
+            let bytes = read(f)?;
             let r = truce_ingest::read(&name_of(f), &bytes, &opts).map_err(anyhow::Error::from);
             pb.inc(bytes.len() as u64);
             r
@@ -247,27 +228,6 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Done)
-}
-
-fn load_country(admin: &Path) -> Result<Country> {
-    let bytes = std::fs::read(admin).with_context(|| format!("{}: cannot read", admin.display()))?;
-    let c = Country::from_geojson(&name_of(admin), &bytes)?;
-    for r in &c.repairs {
-        eprintln!("repaired {}: {} -> {} part(s)", r.what, r.problem, r.parts);
-    }
-    Ok(c)
-}
-
-fn load_control(paths: &[PathBuf]) -> Result<ControlMap> {
-    let files = list_files(paths, &["geojson", "json"])?;
-    let loaded: Vec<(String, Vec<u8>)> = files
-        .par_iter()
-        .map(|f| {
-            let bytes = std::fs::read(f).with_context(|| format!("{}: cannot read", f.display()))?;
-            Ok((f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), bytes))
-        })
-        .collect::<Result<_>>()?;
-    Ok(ControlMap::from_files(loaded)?)
 }
 
 fn end_of_day_ms(d: NaiveDate) -> i64 {
@@ -457,13 +417,6 @@ pub fn summary(a: SummaryArgs) -> Result<Outcome> {
         return Ok(Outcome::NothingFound("no observation in the file".into()));
     }
     Ok(Outcome::Done)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
 }
 
 fn feature_collection(geom: geo::Geometry, props: serde_json::Map<String, serde_json::Value>) -> String {

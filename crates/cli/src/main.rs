@@ -6,6 +6,7 @@
 //! 2 an error (bad input, bad arguments, I/O).
 
 mod commands;
+mod files;
 mod log_cmd;
 mod progress;
 mod warfire_cmd;

@@ -2,7 +2,7 @@
 //! daily table (and optionally per-detection GeoParquet), or compare such a table with
 //! The Economist's.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,12 +12,12 @@ use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMil
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
-use truce_geometry::{ControlMap, Country};
 use truce_ingest::ReadOptions;
 use truce_model::ObservationColumns;
 use truce_warfire::{day_of_ms, Day, Detections, LandMask, Params, UKRAINE_GRID_BBOX};
 
 use crate::commands::Outcome;
+use crate::files::{list_files, load_control, load_country, read, write_atomic};
 
 /// `truce warfires [run options]` or `truce warfires compare ...`.
 #[derive(Args)]
@@ -104,46 +104,6 @@ pub fn warfires(a: WarfiresArgs) -> Result<Outcome> {
     }
 }
 
-fn list(inputs: &[PathBuf], exts: &[&str]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in inputs {
-        if p.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("{}: cannot list", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.is_file()
-                        && f.extension()
-                            .is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e)))
-                })
-                .collect();
-            found.sort();
-            out.extend(found);
-        } else if p.is_file() {
-            out.push(p.clone());
-        } else {
-            bail!("{}: no such file or folder", p.display());
-        }
-    }
-    Ok(out)
-}
-
-fn read(p: &Path) -> Result<Vec<u8>> {
-    std::fs::read(p).with_context(|| format!("{}: cannot read", p.display()))
-}
-
-/// Writes through a temporary file and a rename, as every truce output.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("{}: cannot rename into place", path.display()))
-}
-
 fn run(a: RunArgs) -> Result<Outcome> {
     let started = Instant::now();
     let (admin, out) = (
@@ -178,7 +138,7 @@ fn run(a: RunArgs) -> Result<Outcome> {
 
     // FIRMS files, read in parallel.
     let t = Instant::now();
-    let files = list(&a.firms, &["csv"])?;
+    let files = list_files(&a.firms, &["csv"])?;
     if files.is_empty() {
         return Ok(Outcome::NothingFound("no FIRMS .csv file to read".into()));
     }
@@ -217,7 +177,7 @@ fn run(a: RunArgs) -> Result<Outcome> {
     );
 
     let t = Instant::now();
-    let country = Country::from_geojson(&admin.display().to_string(), &read(&admin)?)?;
+    let country = load_country(&admin)?;
     let land = LandMask::from_fn(UKRAINE_GRID_BBOX, p.cell_deg, |x, y| {
         country.outline_index.contains(x, y)
     });
@@ -225,19 +185,7 @@ fn run(a: RunArgs) -> Result<Outcome> {
         Some(f) => truce_warfire::parse_boxes(&f.display().to_string(), &read(f)?)?,
         None => Vec::new(),
     };
-    let control_files = list(&a.control, &["geojson", "json"])?;
-    let loaded: Vec<(String, Vec<u8>)> = control_files
-        .par_iter()
-        .map(|f| {
-            Ok((
-                f.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                read(f)?,
-            ))
-        })
-        .collect::<Result<_>>()?;
-    let map = ControlMap::from_files(loaded)?;
+    let map = load_control(&a.control)?;
     if map.is_empty() {
         bail!("no control snapshot found in {:?}", a.control);
     }
