@@ -64,72 +64,126 @@ pub fn geo_metadata(bbox: Option<[f64; 4]>) -> String {
     .to_string()
 }
 
-fn bbox_of(batches: &[RecordBatch]) -> Option<[f64; 4]> {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
-    for batch in batches {
-        let (Some(lon), Some(lat)) = (batch.column_by_name(col::LON), batch.column_by_name(col::LAT)) else {
-            return None;
-        };
-        let (lon, lat) = (lon.as_primitive_opt::<Float64Type>()?, lat.as_primitive_opt::<Float64Type>()?);
-        for (x, y) in lon.values().iter().zip(lat.values()) {
-            b = [b[0].min(*x), b[1].min(*y), b[2].max(*x), b[3].max(*y)];
+/// Grows `b` (min lon, min lat, max lon, max lat) by the points of `batch`, if it has
+/// location columns.
+fn grow_bbox(b: &mut [f64; 4], batch: &RecordBatch) {
+    let (Some(lon), Some(lat)) = (batch.column_by_name(col::LON), batch.column_by_name(col::LAT)) else { return };
+    let (Some(lon), Some(lat)) = (lon.as_primitive_opt::<Float64Type>(), lat.as_primitive_opt::<Float64Type>()) else {
+        return;
+    };
+    for (x, y) in lon.values().iter().zip(lat.values()) {
+        *b = [b[0].min(*x), b[1].min(*y), b[2].max(*x), b[3].max(*y)];
+    }
+}
+
+/// Writes batches one at a time to a GeoParquet file, so a file of any size streams
+/// through a little memory. The data goes to a temporary file beside `path`;
+/// [`GeoParquetWriter::finish`] adds the `geo` metadata (with the bbox of everything
+/// written), flushes it to disk and renames it into place. Dropped unfinished, it
+/// removes the temporary file: nothing is half-written.
+pub struct GeoParquetWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: Option<ArrowWriter<File>>,
+    bbox: [f64; 4],
+    geo: bool,
+}
+
+impl GeoParquetWriter {
+    /// Starts a file of batches of `schema`.
+    pub fn create(path: &Path, schema: &SchemaRef) -> Result<Self, StoreError> {
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+        let io = |source| StoreError::Io { path: tmp.clone(), source };
+        let file = File::create(&tmp).map_err(io)?;
+        // Unique-per-row columns gain nothing from dictionary encoding and pay for trying it.
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_column_dictionary_enabled(ColumnPath::from(col::ID), false)
+            .set_column_dictionary_enabled(ColumnPath::from(col::GEOMETRY), false)
+            .set_column_dictionary_enabled(ColumnPath::from(col::LINE), false)
+            .set_column_dictionary_enabled(ColumnPath::from(col::LON), false)
+            .set_column_dictionary_enabled(ColumnPath::from(col::LAT), false)
+            .set_column_dictionary_enabled(ColumnPath::from(col::DISTANCE_KM), false)
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|source| {
+            let _ = std::fs::remove_file(&tmp);
+            StoreError::Parquet { path: tmp.clone(), source }
+        })?;
+        Ok(GeoParquetWriter {
+            path: path.to_path_buf(),
+            geo: schema.column_with_name(col::GEOMETRY).is_some(),
+            tmp,
+            writer: Some(writer),
+            bbox: [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY],
+        })
+    }
+
+    /// Appends one batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), StoreError> {
+        grow_bbox(&mut self.bbox, batch);
+        let w = self.writer.as_mut().expect("writer is present until finish");
+        w.write(batch).map_err(|source| StoreError::Parquet { path: self.tmp.clone(), source })
+    }
+
+    /// Completes the file and renames it into place; returns its size in bytes.
+    pub fn finish(mut self) -> Result<u64, StoreError> {
+        let mut w = self.writer.take().expect("writer is present until finish");
+        let pq = |source| StoreError::Parquet { path: self.tmp.clone(), source };
+        if self.geo {
+            let bbox = self.bbox[0].is_finite().then_some(self.bbox);
+            w.append_key_value_metadata(KeyValue::new("geo".to_string(), geo_metadata(bbox)));
+        }
+        let mut file = w.into_inner().map_err(pq)?;
+        let io = |source| StoreError::Io { path: self.tmp.clone(), source };
+        file.flush().map_err(io)?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|source| StoreError::Io { path: self.path.clone(), source })?;
+        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename itself durable; not all platforms can open a directory.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0))
+    }
+}
+
+impl Drop for GeoParquetWriter {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
         }
     }
-    b[0].is_finite().then_some(b)
 }
 
 /// Writes `batches` (all of `schema`) to `path` as GeoParquet, atomically.
 pub fn write_geoparquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<u64, StoreError> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = write_to(&tmp, schema, batches);
-    match result {
-        Ok(()) => {
-            std::fs::rename(&tmp, path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                // Make the rename itself durable; not all platforms can open a directory.
-                if let Ok(d) = File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-            Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
-}
-
-fn write_to(tmp: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io { path: tmp.to_path_buf(), source };
-    let pq = |source| StoreError::Parquet { path: tmp.to_path_buf(), source };
-    let file = File::create(tmp).map_err(io)?;
-    // Unique-per-row columns gain nothing from dictionary encoding and pay for trying it.
-    let mut props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .set_column_dictionary_enabled(ColumnPath::from(col::ID), false)
-        .set_column_dictionary_enabled(ColumnPath::from(col::GEOMETRY), false)
-        .set_column_dictionary_enabled(ColumnPath::from(col::LINE), false)
-        .set_column_dictionary_enabled(ColumnPath::from(col::LON), false)
-        .set_column_dictionary_enabled(ColumnPath::from(col::LAT), false)
-        .set_column_dictionary_enabled(ColumnPath::from(col::DISTANCE_KM), false);
-    if schema.column_with_name(col::GEOMETRY).is_some() {
-        props = props.set_key_value_metadata(Some(vec![KeyValue::new("geo".to_string(), geo_metadata(bbox_of(batches)))]));
-    }
-    let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props.build())).map_err(pq)?;
+    let mut w = GeoParquetWriter::create(path, schema)?;
     for b in batches {
-        w.write(b).map_err(pq)?;
+        w.write(b)?;
     }
-    let mut file = w.into_inner().map_err(pq)?;
-    file.flush().map_err(io)?;
-    file.sync_all().map_err(io)?;
-    Ok(())
+    w.finish()
 }
 
-/// Reads a GeoParquet (or plain Parquet) file written by [`write_geoparquet`] or by any
-/// tool, provided it has the observation location columns.
-pub fn read_geoparquet(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), StoreError> {
+/// An open observation file: its schema, row count, and its batches one at a time.
+pub struct GeoParquetReader {
+    pub schema: SchemaRef,
+    pub rows: u64,
+    path: PathBuf,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+}
+
+impl Iterator for GeoParquetReader {
+    type Item = Result<RecordBatch, StoreError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.reader.next().map(|r| r.map_err(|e| StoreError::Parquet { path: self.path.clone(), source: e.into() }))
+    }
+}
+
+/// Opens a GeoParquet (or plain Parquet) observation file to read batch by batch,
+/// checking its size and its location and time columns first.
+pub fn open_geoparquet(path: &Path) -> Result<GeoParquetReader, StoreError> {
     let io = |source| StoreError::Io { path: path.to_path_buf(), source };
     let pq = |source| StoreError::Parquet { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(io)?;
@@ -150,11 +204,16 @@ pub fn read_geoparquet(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), Sto
             });
         }
     }
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let reader = builder.build().map_err(pq)?;
-    let batches = reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| StoreError::Parquet { path: path.to_path_buf(), source: e.into() })?;
-    Ok((schema, batches))
+    Ok(GeoParquetReader { schema, rows, path: path.to_path_buf(), reader })
+}
+
+/// Reads a whole GeoParquet (or plain Parquet) observation file into memory.
+pub fn read_geoparquet(path: &Path) -> Result<(SchemaRef, Vec<RecordBatch>), StoreError> {
+    let r = open_geoparquet(path)?;
+    let schema = r.schema.clone();
+    Ok((schema, r.collect::<Result<Vec<_>, _>>()?))
 }
 
 #[cfg(test)]
@@ -204,6 +263,29 @@ mod tests {
         assert_eq!(v["columns"]["geometry"]["bbox"], serde_json::json!([30.0, 47.1, 37.5, 50.4]));
         // No temporary file is left beside the output.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn an_unfinished_writer_leaves_nothing_and_a_stream_reads_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        let mut b = ObservationBatchBuilder::default();
+        (0..10).for_each(|i| b.push(&obs(i + 2, 30.0 + i as f64, 48.0)));
+        let batch = b.finish();
+        {
+            let mut w = GeoParquetWriter::create(&path, &batch.schema()).unwrap();
+            w.write(&batch).unwrap();
+            // Dropped without finish: as if the process failed half-way.
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let mut w = GeoParquetWriter::create(&path, &batch.schema()).unwrap();
+        w.write(&batch.slice(0, 4)).unwrap();
+        w.write(&batch.slice(4, 6)).unwrap();
+        w.finish().unwrap();
+        let r = open_geoparquet(&path).unwrap();
+        assert_eq!(r.rows, 10);
+        let got: Vec<Observation> = r.flat_map(|b| observations_from_batch(&b.unwrap()).unwrap()).collect();
+        assert_eq!(got, observations_from_batch(&batch).unwrap());
     }
 
     #[test]
