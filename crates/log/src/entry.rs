@@ -181,16 +181,19 @@ pub struct Entry {
 
 impl Entry {
     /// An entry of `kind` with `body`, checked for canonical-JSON compatibility
-    /// and size.
+    /// and size. An [`EntryKind::IngestedBatch`] body must also be a valid
+    /// [`IngestedBatch`]: the typed kinds cannot be bypassed with free JSON.
     pub fn new(kind: EntryKind, body: Value) -> Result<Entry, Error> {
         let e = Entry { kind, body };
+        if let Some(typed) = e.as_ingested_batch() {
+            typed?.validate()?;
+        }
         e.to_leaf_bytes()?;
         Ok(e)
     }
 
     /// An [`EntryKind::IngestedBatch`] entry.
     pub fn ingested_batch(b: &IngestedBatch) -> Result<Entry, Error> {
-        b.validate()?;
         let body = serde_json::to_value(b).map_err(|e| Error::InvalidEntry {
             pointer: "/body".into(),
             reason: e.to_string(),
@@ -407,6 +410,19 @@ mod tests {
             r#"{"body":{"a":[true,null,"x\n\u0001/é"],"m":{"a":0,"b":-5},"z":1},"kind":"report","v":1}"#
         );
         assert_eq!(Entry::from_leaf_bytes(got.as_bytes()).unwrap(), e);
+    }
+
+    /// Regression: `Entry::new` used to accept any JSON as an ingested-batch body.
+    #[test]
+    fn ingested_batch_bodies_are_checked_by_new_too() {
+        let good = serde_json::to_value(batch()).unwrap();
+        assert!(Entry::new(EntryKind::IngestedBatch, good.clone()).is_ok());
+        assert!(Entry::new(EntryKind::IngestedBatch, json!({"anything": 1})).is_err());
+        let mut bad_hash = good;
+        bad_hash["file_sha256"] = json!("not-a-hash");
+        assert!(Entry::new(EntryKind::IngestedBatch, bad_hash).is_err());
+        // Other kinds keep free bodies.
+        assert!(Entry::new(EntryKind::Report, json!({"anything": 1})).is_ok());
     }
 
     #[test]
