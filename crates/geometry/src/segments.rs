@@ -108,12 +108,20 @@ pub const NEAR_GRID_CELLS_MAX: usize = 1 << 20;
 /// corners are within `r` of the centre, every point of the cell has its nearest
 /// segment within `d + 2r` of the centre (triangle inequality in 3D). A query then scans
 /// a handful of candidates instead of walking the R-tree.
+///
+/// Each cell's candidates are sorted by their distance from the cell's centre, so a
+/// query stops as soon as no further candidate can be nearer: a segment at distance
+/// `dc` from the centre is at least `dc - e` from a point `e` from the centre.
 struct NearGrid {
     min: Coord,
     nx: usize,
     ny: usize,
     start: Vec<u32>,
     cand: Vec<u32>,
+    /// Distance (chord, km) from the cell's centre to each candidate, ascending per cell.
+    cand_dc: Vec<f64>,
+    /// Each cell's centre in ECEF km.
+    centre: Vec<P3>,
 }
 
 fn dist2_point_segment(q: &P3, a: &P3, b: &P3) -> f64 {
@@ -157,7 +165,7 @@ impl SegmentIndex {
             return;
         }
         let off = self.part_offsets();
-        let lists: Vec<Vec<u32>> = (0..nx * ny)
+        let lists: Vec<(P3, Vec<(f64, u32)>)> = (0..nx * ny)
             .into_par_iter()
             .map(|cell| {
                 let (cx, cy) = (cell % nx, cell / nx);
@@ -176,20 +184,27 @@ impl SegmentIndex {
                 let d = self.tree.nearest_neighbor(c).map(|n| n.geom().distance_2(&c).sqrt()).unwrap_or(0.0);
                 let bound = d + 2.0 * r;
                 // Ids are positions in `segs`: part and segment give them back.
-                self.tree
+                let mut l: Vec<(f64, u32)> = self
+                    .tree
                     .locate_within_distance(c, bound * bound)
-                    .map(|it| (off[it.data.0 as usize] + it.data.1 as usize) as u32)
-                    .collect()
+                    .map(|it| (it.geom().distance_2(&c).sqrt(), (off[it.data.0 as usize] + it.data.1 as usize) as u32))
+                    .collect();
+                l.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                (c, l)
             })
             .collect();
         let mut start = Vec::with_capacity(lists.len() + 1);
-        let mut cand = Vec::new();
+        let (mut cand, mut cand_dc, mut centre) = (Vec::new(), Vec::new(), Vec::with_capacity(lists.len()));
         start.push(0u32);
-        for l in lists {
-            cand.extend(l);
+        for (c, l) in lists {
+            centre.push(c);
+            for (dc, id) in l {
+                cand.push(id);
+                cand_dc.push(dc);
+            }
             start.push(cand.len() as u32);
         }
-        let _ = self.grid.set(NearGrid { min, nx, ny, start, cand });
+        let _ = self.grid.set(NearGrid { min, nx, ny, start, cand, cand_dc, centre });
     }
 
     /// The id (position in `segs`) of each part's first segment: segments were pushed
@@ -250,9 +265,18 @@ impl SegmentIndex {
             return None;
         }
         let cell = fy as usize * g.nx + fx as usize;
-        let ids = &g.cand[g.start[cell] as usize..g.start[cell + 1] as usize];
+        let range = g.start[cell] as usize..g.start[cell + 1] as usize;
+        let c = g.centre[cell];
+        let e = ((q[0] - c[0]).powi(2) + (q[1] - c[1]).powi(2) + (q[2] - c[2]).powi(2)).sqrt();
         let mut best: Option<(f64, u32)> = None;
-        for &id in ids {
+        for (&id, &dc) in g.cand[range.clone()].iter().zip(&g.cand_dc[range]) {
+            // Sorted by dc: once dc - e exceeds the best distance, nothing later is nearer.
+            if let Some((b2, _)) = best {
+                let lower = dc - e;
+                if lower > 0.0 && lower * lower > b2 {
+                    break;
+                }
+            }
             let l = self.segs[id as usize].geom();
             let d2 = dist2_point_segment(q, &l.from, &l.to);
             if best.is_none_or(|(b, _)| d2 < b) {
