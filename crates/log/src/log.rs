@@ -702,21 +702,13 @@ impl Log {
     /// entries.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof> {
         self.check_size(size)?;
-        Ok(InclusionProof {
-            index,
-            size,
-            hashes: proof::inclusion_proof(self, index, size)?,
-        })
+        InclusionProof::from_source(self, index, size)
     }
 
     /// Consistency proof between the trees of `old` and `new` entries.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<ConsistencyProof> {
         self.check_size(new)?;
-        Ok(ConsistencyProof {
-            old_size: old,
-            new_size: new,
-            hashes: proof::consistency_proof(self, old, new)?,
-        })
+        ConsistencyProof::from_source(self, old, new)
     }
 
     /// The raw leaf bytes of entry `index`.

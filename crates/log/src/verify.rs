@@ -62,6 +62,23 @@ pub struct ConsistencyProof {
     pub hashes: Vec<Hash>,
 }
 
+impl InclusionProof {
+    /// The proof for leaf `index` in the tree of `size` leaves, from any source of
+    /// tree nodes (the writer's log or a served tile directory); the caller has
+    /// checked that `size` is within what the source holds.
+    pub fn from_source(src: &dyn NodeSource, index: u64, size: u64) -> Result<Self> {
+        Ok(InclusionProof { index, size, hashes: proof::inclusion_proof(src, index, size)? })
+    }
+}
+
+impl ConsistencyProof {
+    /// The proof from `old` to `new` leaves, from any source of tree nodes; the caller
+    /// has checked that `new` is within what the source holds.
+    pub fn from_source(src: &dyn NodeSource, old: u64, new: u64) -> Result<Self> {
+        Ok(ConsistencyProof { old_size: old, new_size: new, hashes: proof::consistency_proof(src, old, new)? })
+    }
+}
+
 macro_rules! json_io {
     ($t:ty) => {
         impl $t {
@@ -257,21 +274,13 @@ impl TileDir {
     /// Inclusion proof for leaf `index` in the tree of `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<InclusionProof> {
         self.check_size(size)?;
-        Ok(InclusionProof {
-            index,
-            size,
-            hashes: proof::inclusion_proof(self, index, size)?,
-        })
+        InclusionProof::from_source(self, index, size)
     }
 
     /// Consistency proof from `old` to `new` leaves.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<ConsistencyProof> {
         self.check_size(new)?;
-        Ok(ConsistencyProof {
-            old_size: old,
-            new_size: new,
-            hashes: proof::consistency_proof(self, old, new)?,
-        })
+        ConsistencyProof::from_source(self, old, new)
     }
 
     /// The raw leaf bytes of entry `index`, checked against its leaf hash in
