@@ -12,7 +12,7 @@ use truce_ingest::{Format, ReadOptions};
 use truce_model::ObservationColumns;
 use truce_report::{DistanceBands, Summary};
 
-use crate::files::{list_files, load_control, load_country, read, write_atomic};
+use crate::files::{list_files, load_control, load_control_backcast, load_country, read, write_atomic};
 use crate::progress;
 
 /// What a command found.
@@ -63,6 +63,11 @@ pub struct ClassifyArgs {
     /// The country's regions (GeoJSON; e.g. ukraine-oblasts.geojson): outline and regions.
     #[arg(long)]
     pub admin: PathBuf,
+    /// Before the earliest snapshot, infer control back to this date (YYYY-MM-DD) from
+    /// that snapshot's dated "liberated" layers: ground retaken on day D was occupied
+    /// before D (DeepState's first raw layers are of 2022-04-03; try 2022-02-24).
+    #[arg(long)]
+    pub backcast_from: Option<NaiveDate>,
     /// Use the snapshot in force at the end of this date (YYYY-MM-DD) for every point,
     /// instead of the one in force at each observation's own time.
     #[arg(long)]
@@ -282,7 +287,7 @@ pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
     let t0 = std::time::Instant::now();
     let country = load_country(&a.admin)?;
     let t1 = std::time::Instant::now();
-    let map = load_control(&a.control)?;
+    let map = load_control_backcast(&a.control, a.backcast_from)?;
     eprintln!(
         "country loaded in {:.2} s; control map ({} snapshots) listed in {:.2} s",
         (t1 - t0).as_secs_f64(),
@@ -589,6 +594,7 @@ pub fn demo(a: DemoArgs) -> Result<Outcome> {
         control,
         admin: data.join("admin/ukraine-oblasts.geojson"),
         at: None,
+        backcast_from: None,
         bands: vec![],
         zones: None,
         out: classified.clone(),

@@ -52,6 +52,19 @@ pub fn load_country(admin: &Path) -> Result<Country> {
     Ok(c)
 }
 
+/// The control map from GeoJSON files or folders of them (read in parallel); with
+/// `backcast_from`, extended back to that date from the earliest snapshot's dated
+/// liberated layers (see `truce_geometry::backcast`).
+pub fn load_control_backcast(paths: &[PathBuf], backcast_from: Option<chrono::NaiveDate>) -> Result<ControlMap> {
+    let mut map = load_control(paths)?;
+    if let Some(d) = backcast_from {
+        let from = d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        let n = map.backcast_earliest(from)?;
+        eprintln!("control map: {n} snapshot(s) inferred back to {d} from the earliest snapshot's dated liberated layers");
+    }
+    Ok(map)
+}
+
 /// The control map from GeoJSON files or folders of them (read in parallel).
 pub fn load_control(paths: &[PathBuf]) -> Result<ControlMap> {
     let files = list_files(paths, &["geojson", "json"])?;

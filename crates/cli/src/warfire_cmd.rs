@@ -17,7 +17,7 @@ use truce_model::ObservationColumns;
 use truce_warfire::{day_of_ms, Day, Detections, LandMask, Params, UKRAINE_GRID_BBOX};
 
 use crate::commands::Outcome;
-use crate::files::{list_files, load_control, load_country, read, write_atomic};
+use crate::files::{list_files, load_control_backcast, load_country, read, write_atomic};
 
 /// `truce warfires [run options]` or `truce warfires compare ...`.
 #[derive(Args)]
@@ -45,6 +45,11 @@ pub struct RunArgs {
     /// Control-map snapshots (GeoJSON files or folders; DeepState raw layers).
     #[arg(long, num_args = 1.., required = true)]
     pub control: Vec<PathBuf>,
+    /// Before the earliest snapshot, infer control back to this date (YYYY-MM-DD) from
+    /// that snapshot's dated "liberated" layers: ground retaken on day D was occupied
+    /// before D (DeepState's first raw layers are of 2022-04-03; try 2022-02-24).
+    #[arg(long)]
+    pub backcast_from: Option<NaiveDate>,
     /// The country's regions (ukraine-oblasts.geojson): the land mask and the outline.
     #[arg(long, required = true)]
     pub admin: Option<PathBuf>,
@@ -185,7 +190,7 @@ fn run(a: RunArgs) -> Result<Outcome> {
         Some(f) => truce_warfire::parse_boxes(&f.display().to_string(), &read(f)?)?,
         None => Vec::new(),
     };
-    let map = load_control(&a.control)?;
+    let map = load_control_backcast(&a.control, a.backcast_from)?;
     if map.is_empty() {
         bail!("no control snapshot found in {:?}", a.control);
     }

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use geo::{
     unary_union, BooleanOps, BoundingRect, ChamberlainDuquetteArea, Coord, LineString, MakeValid, MultiLineString,
     MultiPolygon, Polygon, Validation,
@@ -39,7 +39,10 @@ pub const BORDER_TOLERANCE_KM: f64 = 2.0;
 pub enum Status {
     Occupied,
     Contested,
-    /// Held or retaken ground, and layers that say nothing about control (ignored).
+    /// Retaken ground (DeepState's greens and blues); its name often carries the date it
+    /// was retaken, which [`backcast`] uses.
+    Liberated,
+    /// Layers that say nothing about control in the country (ignored).
     Other,
 }
 
@@ -51,8 +54,39 @@ pub fn deepstate_status(fill: &str) -> Status {
     match fill.trim_start_matches('#').to_ascii_lowercase().as_str() {
         "a52714" | "880e4f" | "000000" => Status::Occupied,
         "bcaaa4" | "bdbdbd" | "757575" => Status::Contested,
+        "0288d1" | "0f9d58" | "01579b" => Status::Liberated,
         _ => Status::Other,
     }
+}
+
+/// The date a liberated layer's name gives, e.g. `Звільнено 25.03`, `Liberated 31.03 -
+/// 02.04` (the last date: retaking ended then), `звільнено 26.03.2022`, `Звільнено
+/// 27-31.03.2022`; a day and month without a year take `year`.
+pub fn liberation_date(name: &str, year: i32) -> Option<NaiveDate> {
+    let b = name.as_bytes();
+    let mut found = None;
+    let mut i = 0;
+    while i + 5 <= b.len() {
+        let two = |k: usize| b[k].is_ascii_digit() && b[k + 1].is_ascii_digit();
+        if two(i) && b[i + 2] == b'.' && two(i + 3) && (i == 0 || !b[i - 1].is_ascii_digit()) {
+            let (d, m) = (name[i..i + 2].parse().ok(), name[i + 3..i + 5].parse().ok());
+            let mut y = year;
+            let mut end = i + 5;
+            if i + 10 <= b.len() && b[i + 5] == b'.' && two(i + 6) && two(i + 8) {
+                y = name[i + 6..i + 10].parse().unwrap_or(year);
+                end = i + 10;
+            }
+            if let (Some(d), Some(m)) = (d, m) {
+                if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                    found = Some(date);
+                }
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    found
 }
 
 /// One snapshot's polygons, as read (not yet repaired or merged).
@@ -62,6 +96,38 @@ pub struct RawSnapshot {
     pub taken_at: DateTime<Utc>,
     pub occupied: Vec<Polygon>,
     pub contested: Vec<Polygon>,
+    /// Retaken ground whose layer name dates its retaking.
+    pub liberated: Vec<(NaiveDate, Polygon)>,
+}
+
+/// Snapshots before `raw` inferred from its dated liberated layers: ground retaken on
+/// day `d` was occupied before `d`. One snapshot at `from` (everything retaken after it
+/// still occupied), then one at midnight UTC of each retaking date after `from`, each
+/// holding `raw`'s occupied area plus the ground not yet retaken. Ground retaken at an
+/// unknown date, and ground taken between `from` and `raw`, are not inferred: the
+/// snapshots are a lower bound of what was occupied.
+pub fn backcast(raw: &RawSnapshot, from: DateTime<Utc>) -> Vec<RawSnapshot> {
+    let midnight = |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"));
+    let mut dates: Vec<DateTime<Utc>> =
+        raw.liberated.iter().map(|(d, _)| midnight(*d)).filter(|t| *t > from && *t < raw.taken_at).collect();
+    dates.push(from);
+    dates.sort();
+    dates.dedup();
+    dates
+        .into_iter()
+        .filter(|t| *t < raw.taken_at)
+        .map(|t| {
+            let mut occupied = raw.occupied.clone();
+            occupied.extend(raw.liberated.iter().filter(|(d, _)| midnight(*d) > t).map(|(_, p)| p.clone()));
+            RawSnapshot {
+                name: format!("{} (backcast to {})", raw.name, t.format("%Y-%m-%d")),
+                taken_at: t,
+                occupied,
+                contested: raw.contested.clone(),
+                liberated: vec![],
+            }
+        })
+        .collect()
 }
 
 /// The date in a file name: `20220403T165926Z` (an instant), or `20240708` /
@@ -156,7 +222,7 @@ pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<RawSnapshot, GeometryEr
             .or_else(|| fc.features.iter().find_map(|f| from_value(f.property("date"))));
     }
     let taken_at = taken_at.ok_or_else(|| bad("no date: put YYYYMMDD in the file name or a `date` property".into()))?;
-    let (mut occupied, mut contested) = (Vec::new(), Vec::new());
+    let (mut occupied, mut contested, mut liberated) = (Vec::new(), Vec::new(), Vec::new());
     let mut vertices = 0usize;
     for (i, f) in fc.features.into_iter().enumerate() {
         let status = if let Some(fill) = f.property("fill").and_then(|v| v.as_str()) {
@@ -172,18 +238,27 @@ pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<RawSnapshot, GeometryEr
         } else {
             Status::Other
         };
+        let layer_name = f.property("name").and_then(|v| v.as_str()).unwrap_or("").to_string();
         let Some(geom) = f.geometry else { continue };
+        if status == Status::Liberated {
+            if let Some(d) = liberation_date(&layer_name, taken_at.year()) {
+                let mut polys = Vec::new();
+                polygons_of(geom, &mut polys, &mut vertices).map_err(|why| bad(format!("feature {}: {why}", i + 1)))?;
+                liberated.extend(polys.into_iter().map(|p| (d, p)));
+            }
+            continue;
+        }
         let target = match status {
             Status::Occupied => &mut occupied,
             Status::Contested => &mut contested,
-            Status::Other => continue,
+            Status::Liberated | Status::Other => continue,
         };
         polygons_of(geom, target, &mut vertices).map_err(|why| bad(format!("feature {}: {why}", i + 1)))?;
         if vertices > SNAPSHOT_VERTICES_MAX {
             return Err(bad(format!("more than SNAPSHOT_VERTICES_MAX ({SNAPSHOT_VERTICES_MAX}) vertices")));
         }
     }
-    Ok(RawSnapshot { name: name.to_string(), taken_at, occupied, contested })
+    Ok(RawSnapshot { name: name.to_string(), taken_at, occupied, contested, liberated })
 }
 
 /// What repair did to one input polygon.
@@ -384,8 +459,14 @@ fn clip(a: &MultiPolygon, b: &MultiPolygon) -> MultiPolygon {
 struct Entry {
     name: String,
     taken_at: DateTime<Utc>,
-    bytes: Arc<Vec<u8>>,
+    source: Source,
     derived: OnceLock<Result<Arc<DerivedSnapshot>, String>>,
+}
+
+/// Where a snapshot comes from: a file, read on first use, or an inferred snapshot.
+enum Source {
+    File(Arc<Vec<u8>>),
+    Inferred(Arc<RawSnapshot>),
 }
 
 /// Dated snapshots of control; the one in force at an instant is the latest taken at or
@@ -413,9 +494,34 @@ impl ControlMap {
                     why: format!("same date {taken_at} as {}", prev.name),
                 });
             }
-            by_time.insert(taken_at, Entry { name, taken_at, bytes: Arc::new(bytes), derived: OnceLock::new() });
+            by_time.insert(taken_at, Entry { name, taken_at, source: Source::File(Arc::new(bytes)), derived: OnceLock::new() });
         }
         Ok(ControlMap { entries: by_time.into_values().collect() })
+    }
+
+    /// Adds the snapshots [`backcast`] infers from the earliest snapshot, back to `from`;
+    /// returns how many. Use it when the earliest map is later than the observations
+    /// (DeepState's first raw layers are of 2022-04-03; the invasion began 2022-02-24).
+    pub fn backcast_earliest(&mut self, from: DateTime<Utc>) -> Result<usize, GeometryError> {
+        let Some(first) = self.entries.first() else { return Ok(0) };
+        let raw = match &first.source {
+            Source::File(bytes) => read_snapshot(&first.name, bytes)?,
+            Source::Inferred(raw) => raw.as_ref().clone(),
+        };
+        let inferred = backcast(&raw, from);
+        let n = inferred.len();
+        let mut entries: Vec<Entry> = inferred
+            .into_iter()
+            .map(|r| Entry {
+                name: r.name.clone(),
+                taken_at: r.taken_at,
+                source: Source::Inferred(Arc::new(r)),
+                derived: OnceLock::new(),
+            })
+            .collect();
+        entries.append(&mut self.entries);
+        self.entries = entries;
+        Ok(n)
     }
 
     /// Number of snapshots.
@@ -445,8 +551,11 @@ impl ControlMap {
         let e = &self.entries[i];
         e.derived
             .get_or_init(|| {
-                read_snapshot(&e.name, &e.bytes)
-                    .and_then(|raw| DerivedSnapshot::derive(raw, country))
+                match &e.source {
+                    Source::File(bytes) => read_snapshot(&e.name, bytes),
+                    Source::Inferred(raw) => Ok(raw.as_ref().clone()),
+                }
+                .and_then(|raw| DerivedSnapshot::derive(raw, country))
                     .map(Arc::new)
                     .map_err(|err| err.to_string())
             })
@@ -472,11 +581,49 @@ mod tests {
     }
 
     #[test]
+    fn liberation_dates_from_layer_names() {
+        let check = |name: &str, want: Option<(i32, u32, u32)>| {
+            let want = want.map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap());
+            assert_eq!(liberation_date(name, 2022), want, "{name}");
+        };
+        check("Звільнено 25.03", Some((2022, 3, 25)));
+        check("Звільнено 31.03-02.04", Some((2022, 4, 2)));
+        check("Звільнено 27-31.03.2022", Some((2022, 3, 31)));
+        check("звільнено 26.03.2022", Some((2022, 3, 26)));
+        check("Liberated 31.03 - 02.04", Some((2022, 4, 2)));
+        check("Звільнено Чугуїв 07.03", Some((2022, 3, 7)));
+        check("24.03", Some((2022, 3, 24)));
+        check("Звільнено", None);
+        check("Звільнено Миколаївський аеропорт", None);
+        check("31.02", None);
+    }
+
+    #[test]
+    fn backcast_keeps_ground_occupied_until_its_retaking() {
+        use geo::polygon;
+        let sq = |x: f64| polygon![(x: x, y: 0.), (x: x + 1., y: 0.), (x: x + 1., y: 1.), (x: x, y: 1.), (x: x, y: 0.)];
+        let day = |m, d| NaiveDate::from_ymd_opt(2022, m, d).unwrap();
+        let raw = RawSnapshot {
+            name: "s".into(),
+            taken_at: Utc.with_ymd_and_hms(2022, 4, 3, 16, 0, 0).unwrap(),
+            occupied: vec![sq(0.0)],
+            contested: vec![],
+            liberated: vec![(day(3, 25), sq(2.0)), (day(4, 2), sq(4.0)), (day(2, 20), sq(6.0))],
+        };
+        let from = Utc.with_ymd_and_hms(2022, 2, 24, 0, 0, 0).unwrap();
+        let b = backcast(&raw, from);
+        let got: Vec<(String, usize)> = b.iter().map(|s| (s.taken_at.format("%m-%d").to_string(), s.occupied.len())).collect();
+        // From 02-24: both dated areas still occupied (the one retaken 02-20 is not);
+        // from 03-25 one is retaken; from 04-02 both.
+        assert_eq!(got, vec![("02-24".into(), 3), ("03-25".into(), 2), ("04-02".into(), 1)]);
+    }
+
+    #[test]
     fn deepstate_colours() {
         assert_eq!(deepstate_status("#A52714"), Status::Occupied);
         assert_eq!(deepstate_status("#880e4f"), Status::Occupied);
         assert_eq!(deepstate_status("#bcaaa4"), Status::Contested);
-        assert_eq!(deepstate_status("#0f9d58"), Status::Other);
+        assert_eq!(deepstate_status("#0f9d58"), Status::Liberated);
         assert_eq!(deepstate_status("#ff5252"), Status::Other);
     }
 
