@@ -362,6 +362,13 @@ pub fn verify_subtree_inclusion(
     proof: &[Hash],
     subtree_root: &Hash,
 ) -> Result<(), Error> {
+    check_subtree_leaf(index, start, end)?;
+    verify_inclusion(leaf, index - start, end - start, proof, subtree_root)
+}
+
+/// The checks every subtree inclusion proof starts with: `[start, end)` is a valid
+/// subtree and `index` lies in it.
+fn check_subtree_leaf(index: u64, start: u64, end: u64) -> Result<(), Error> {
     if !is_valid_subtree(start, end) {
         return Err(Error::ProofFailed(format!(
             "[{start}, {end}) is not a valid subtree"
@@ -372,7 +379,7 @@ pub fn verify_subtree_inclusion(
             "leaf index {index} is outside subtree [{start}, {end})"
         )));
     }
-    verify_inclusion(leaf, index - start, end - start, proof, subtree_root)
+    Ok(())
 }
 
 /// Verifies a subtree consistency proof: the subtree `[start, end)` with hash
@@ -544,16 +551,7 @@ pub mod raw {
         proof: &[Vec<u8>],
         subtree_root: &[u8],
     ) -> Result<(), Error> {
-        if !is_valid_subtree(start, end) {
-            return Err(Error::ProofFailed(format!(
-                "[{start}, {end}) is not a valid subtree"
-            )));
-        }
-        if index < start || index >= end {
-            return Err(Error::ProofFailed(format!(
-                "leaf index {index} is outside subtree [{start}, {end})"
-            )));
-        }
+        super::check_subtree_leaf(index, start, end)?;
         verify_inclusion(leaf, index - start, end - start, proof, subtree_root)
     }
 
