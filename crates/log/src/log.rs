@@ -33,7 +33,7 @@ use crate::fsio::{self, read_limited, read_optional, write_durable, write_files_
 use crate::note::{Checkpoint, Signer, VerifierKey};
 use crate::proof::{self, empty_root, leaf_hash, Hash, NodeSource};
 use crate::tile::{
-    hashes_at_level, node_location, parse_bundle, parse_tile, perfect_root, push_bundle_entry,
+    entry_bundle, hashes_at_level, node_location, parse_bundle, parse_tile, perfect_root, push_bundle_entry,
     tile_at_size, tile_bytes, tiles_for_size, tiles_touched, ExpandedTile, TileId, TileKind,
     MAX_TILE_LEVEL, TILE_WIDTH,
 };
@@ -713,14 +713,7 @@ impl Log {
 
     /// The raw leaf bytes of entry `index`.
     pub fn entry_bytes(&self, index: u64) -> Result<Vec<u8>> {
-        if index >= self.size {
-            return Err(Error::IndexOutOfRange {
-                index,
-                size: self.size,
-            });
-        }
-        let t =
-            tile_at_size(TileKind::Entries, index / TILE_WIDTH, self.size).expect("index < size");
+        let (t, slot) = entry_bundle(index, self.size)?;
         let path = self.dir.join(t.path());
         let owned;
         let bytes: &[u8] = if t.is_full() {
@@ -730,7 +723,7 @@ impl Log {
             &self.bundle
         };
         let entries = parse_bundle(bytes, t.width, &path.to_string_lossy())?;
-        Ok(entries[(index % TILE_WIDTH) as usize].to_vec())
+        Ok(entries[slot].to_vec())
     }
 
     /// Entry `index`, parsed.

@@ -189,6 +189,16 @@ pub fn tile_at_size(kind: TileKind, index: u64, size: u64) -> Option<TileId> {
     Some(TileId { kind, index, width })
 }
 
+/// The entry bundle that holds entry `index` of a tree of `size` leaves, and the
+/// entry's position in it; an error when `index` is not below `size`.
+pub fn entry_bundle(index: u64, size: u64) -> Result<(TileId, usize), Error> {
+    if index >= size {
+        return Err(Error::IndexOutOfRange { index, size });
+    }
+    let t = tile_at_size(TileKind::Entries, index / TILE_WIDTH, size).expect("index < size");
+    Ok((t, (index % TILE_WIDTH) as usize))
+}
+
 /// Every tile (hash tiles of all levels, then entry bundles) that a tree of
 /// `size` leaves is represented by, in the order full tiles then partial.
 pub fn tiles_for_size(size: u64) -> Vec<TileId> {

@@ -20,7 +20,7 @@ use crate::fsio::{read_limited, read_optional};
 use crate::note::{decode_hash, encode_hash, Checkpoint, VerifierKey, MAX_NOTE_BYTES};
 use crate::proof::{self, leaf_hash, Hash, NodeSource, HASH_SIZE, MAX_PROOF_HASHES};
 use crate::tile::{
-    hashes_at_level, node_location, parse_bundle, parse_tile, perfect_root, tile_at_size,
+    entry_bundle, hashes_at_level, node_location, parse_bundle, parse_tile, perfect_root, tile_at_size,
     ExpandedTile, TileId, TileKind, TILE_WIDTH,
 };
 use crate::{Error, Result};
@@ -286,18 +286,11 @@ impl TileDir {
     /// The raw leaf bytes of entry `index`, checked against its leaf hash in
     /// the level-0 tile.
     pub fn entry_bytes(&self, index: u64) -> Result<Vec<u8>> {
-        if index >= self.size {
-            return Err(Error::IndexOutOfRange {
-                index,
-                size: self.size,
-            });
-        }
-        let tile =
-            tile_at_size(TileKind::Entries, index / TILE_WIDTH, self.size).expect("index < size");
+        let (tile, slot) = entry_bundle(index, self.size)?;
         let bytes = read_tile_prefix(&self.root, tile, self.size)?;
         let path = self.root.join(tile.path());
         let entries = parse_bundle(&bytes, tile.width, &path.to_string_lossy())?;
-        let e = entries[(index % TILE_WIDTH) as usize].to_vec();
+        let e = entries[slot].to_vec();
         let want = self.node(0, index)?;
         if leaf_hash(&e) != want {
             return Err(Error::HashMismatch {
