@@ -136,8 +136,86 @@ named_enum!(
         Protest = "protest",
         /// Anything else a source reports.
         Other = "other",
+        /// Small-arms fire: bursts and single shots (patrol reports).
+        SmallArms = "small_arms",
+        /// Illumination flares (patrol reports).
+        Flare = "flare",
+        /// Heavy weapons seen by a monitor: type, calibre and count in `attributes`.
+        WeaponSighting = "weapon_sighting",
     }
 );
+
+impl ObservationKind {
+    /// Kinds that are use of force (kinetic activity). Fusion links observations only
+    /// within the same family, so a protest never corroborates a strike.
+    pub fn is_kinetic(self) -> bool {
+        use ObservationKind::*;
+        matches!(self, Fire | Explosion | Shelling | Strike | ArmedClash | SmallArms | Flare)
+    }
+}
+
+named_enum!(
+    /// Why a source could not see: the reason of a [`CoverageGap`].
+    GapReason {
+        /// Cloud or smoke hid the ground from a satellite.
+        Cloud = "cloud",
+        /// Monitors were refused access (a restriction of movement).
+        DeniedAccess = "denied_access",
+        /// The sensor or feed was down.
+        SensorOutage = "sensor_outage",
+        /// No patrol went there.
+        NoPatrol = "no_patrol",
+        /// Anything else, explained in the gap's note.
+        Other = "other",
+    }
+);
+
+/// Where a coverage gap applies.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum GapArea {
+    /// Everywhere the source would otherwise see.
+    Everywhere,
+    /// A circle of `radius_km` around a WGS 84 point.
+    Circle { lon: f64, lat: f64, radius_km: f64 },
+    /// A longitude/latitude box.
+    #[serde(rename = "bbox")]
+    BBox { min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64 },
+}
+
+impl GapArea {
+    /// Whether the point is inside the area (the circle by great-circle distance on a
+    /// 6371 km sphere: a gap's edge is never known to better than that).
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        match *self {
+            GapArea::Everywhere => true,
+            GapArea::BBox { min_lon, min_lat, max_lon, max_lat } => {
+                lon >= min_lon && lon <= max_lon && lat >= min_lat && lat <= max_lat
+            }
+            GapArea::Circle { lon: clon, lat: clat, radius_km } => {
+                let (p1, p2) = (clat.to_radians(), lat.to_radians());
+                let dp = p2 - p1;
+                let dl = (lon - clon).to_radians();
+                let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+                2.0 * 6371.0088 * a.sqrt().min(1.0).asin() <= radius_km
+            }
+        }
+    }
+}
+
+/// A period and area in which a source could not see. Reports show gaps; nothing reads
+/// a gap as calm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageGap {
+    pub source: SourceKind,
+    pub reason: GapReason,
+    /// When the source could not see, half-open `[start, end)`.
+    pub time: TimeSpan,
+    pub area: GapArea,
+    /// Free text: who restricted access, which sensor, ...
+    pub note: String,
+    pub provenance: Provenance,
+}
 
 named_enum!(
     /// How precisely a source knows when something happened.
@@ -434,6 +512,22 @@ mod tests {
         }
         let err = "blast".parse::<ObservationKind>().unwrap_err();
         assert!(err.contains("blast") && err.contains("explosion"), "{err}");
+    }
+
+    #[test]
+    fn gap_areas_contain_what_they_should() {
+        // Kyiv to Kharkiv is about 410 km on the sphere.
+        let c = GapArea::Circle { lon: 30.52, lat: 50.45, radius_km: 400.0 };
+        assert!(c.contains(30.52, 50.45));
+        assert!(!c.contains(36.23, 49.99));
+        let c = GapArea::Circle { lon: 30.52, lat: 50.45, radius_km: 420.0 };
+        assert!(c.contains(36.23, 49.99));
+        let b = GapArea::BBox { min_lon: 36.0, min_lat: 47.0, max_lon: 39.0, max_lat: 49.0 };
+        assert!(b.contains(37.5, 48.0) && !b.contains(35.9, 48.0) && !b.contains(37.5, 49.1));
+        assert!(GapArea::Everywhere.contains(0.0, 0.0));
+        let json = serde_json::to_string(&b).unwrap();
+        assert!(json.starts_with(r#"{"type":"bbox""#), "{json}");
+        assert_eq!(serde_json::from_str::<GapArea>(&json).unwrap(), b);
     }
 
     #[test]
