@@ -193,6 +193,12 @@ fn polygons_of(geom: geojson::Geometry, out: &mut Vec<Polygon>, vertices: &mut u
 /// occupied (the occupied-only format). The date comes from the file name, else from a
 /// top-level or feature `date` property.
 pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<RawSnapshot, GeometryError> {
+    read_snapshot_dated(name, bytes, None)
+}
+
+/// [`read_snapshot`] with the date given by the caller (it wins over the name and the
+/// properties).
+pub fn read_snapshot_dated(name: &str, bytes: &[u8], date: Option<DateTime<Utc>>) -> Result<RawSnapshot, GeometryError> {
     let bad = |why: String| GeometryError::ControlFile { file: name.to_string(), why };
     if bytes.len() > SNAPSHOT_BYTES_MAX {
         return Err(bad(format!("{} bytes exceeds SNAPSHOT_BYTES_MAX ({SNAPSHOT_BYTES_MAX})", bytes.len())));
@@ -208,7 +214,7 @@ pub fn read_snapshot(name: &str, bytes: &[u8]) -> Result<RawSnapshot, GeometryEr
             foreign_members: None,
         },
     };
-    let mut taken_at = date_from_name(name);
+    let mut taken_at = date.or_else(|| date_from_name(name));
     if taken_at.is_none() {
         let from_value = |v: Option<&serde_json::Value>| {
             v.and_then(|v| v.as_str()).and_then(|s| {
@@ -479,12 +485,19 @@ impl ControlMap {
     /// Builds a map from (file name, bytes) pairs. Dates come from the names (or, failing
     /// that, from the files' `date` properties).
     pub fn from_files(files: Vec<(String, Vec<u8>)>) -> Result<ControlMap, GeometryError> {
+        Self::from_dated_files(files.into_iter().map(|(n, b)| (n, None, b)).collect())
+    }
+
+    /// Like [`ControlMap::from_files`], but a file with a date given here is in force from
+    /// that instant whatever its name says (an agreement's line "as of" a date, e.g. the
+    /// pre-2022 ORDLO area standing for the Minsk-era line from 2015-02-15).
+    pub fn from_dated_files(files: Vec<(String, Option<DateTime<Utc>>, Vec<u8>)>) -> Result<ControlMap, GeometryError> {
         if files.len() > SNAPSHOTS_MAX {
             return Err(GeometryError::Limit(format!("{} control files exceeds SNAPSHOTS_MAX ({SNAPSHOTS_MAX})", files.len())));
         }
         let mut by_time: BTreeMap<DateTime<Utc>, Entry> = BTreeMap::new();
-        for (name, bytes) in files {
-            let taken_at = match date_from_name(&name) {
+        for (name, date, bytes) in files {
+            let taken_at = match date.or_else(|| date_from_name(&name)) {
                 Some(t) => t,
                 None => read_snapshot(&name, &bytes)?.taken_at,
             };
@@ -505,7 +518,7 @@ impl ControlMap {
     pub fn backcast_earliest(&mut self, from: DateTime<Utc>) -> Result<usize, GeometryError> {
         let Some(first) = self.entries.first() else { return Ok(0) };
         let raw = match &first.source {
-            Source::File(bytes) => read_snapshot(&first.name, bytes)?,
+            Source::File(bytes) => read_snapshot_dated(&first.name, bytes, Some(first.taken_at))?,
             Source::Inferred(raw) => raw.as_ref().clone(),
         };
         let inferred = backcast(&raw, from);
@@ -552,7 +565,7 @@ impl ControlMap {
         e.derived
             .get_or_init(|| {
                 match &e.source {
-                    Source::File(bytes) => read_snapshot(&e.name, bytes),
+                    Source::File(bytes) => read_snapshot_dated(&e.name, bytes, Some(e.taken_at)),
                     Source::Inferred(raw) => Ok(raw.as_ref().clone()),
                 }
                 .and_then(|raw| DerivedSnapshot::derive(raw, country))

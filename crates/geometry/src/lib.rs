@@ -38,7 +38,7 @@ mod segments;
 pub use classify::{BandSide, Classifier, PointClass, Zone, ZoneShape, NEAR_GRID_POINTS_MIN, ZONES_MAX};
 pub use contact_line::derive_contact_line;
 pub use control::{
-    backcast, close_slivers, date_from_name, liberation_date, deepstate_status, read_snapshot, repair_all, ControlMap, Country, DerivedSnapshot,
+    backcast, close_slivers, date_from_name, liberation_date, deepstate_status, read_snapshot, read_snapshot_dated, repair_all, ControlMap, Country, DerivedSnapshot,
     RawSnapshot, Region, Repair, Status, BORDER_TOLERANCE_KM, SLIVER_AREA_KM2_MAX, SNAPSHOTS_MAX, SNAPSHOT_BYTES_MAX,
     SNAPSHOT_VERTICES_MAX,
 };

@@ -248,6 +248,16 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// How sure truce is that an incident happened, in increasing order: one source
+    /// said so; independent sources agree; an analyst confirmed it.
+    Confidence {
+        SingleSource = "single_source",
+        Corroborated = "corroborated",
+        Verified = "verified",
+    }
+);
+
 /// When an observation happened: a half-open interval `[start, end)` and how precisely
 /// it is known. An instant is an interval of one unit of its precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
