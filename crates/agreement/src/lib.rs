@@ -45,7 +45,7 @@
 //! assert_eq!(a.clauses[0].duties[0].parties, ["G"]);
 //!
 //! let err = truce_agreement::Agreement::parse("tiny.toml", &text.replace("\"guarantors\"", "\"guarantorz\"")).unwrap_err();
-//! assert!(err.to_string().starts_with("tiny.toml:33: clauses[0].then[0].party: unknown party or group `guarantorz`"), "{err}");
+//! assert!(err.to_string().starts_with("tiny.toml:28: clauses[0].then[0].party: unknown party or group `guarantorz`"), "{err}");
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -121,7 +121,7 @@ fn cycles_and_duplicates_are_refused() {
     assert!(err(&t).starts_with("a.toml:14: parties[2].id: party `US` is defined twice"), "{}", err(&t));
     let t = BASE.replace("roles = [\"defended\"]", "roles = [\"guarantor\"]");
     assert!(err(&t).contains("no party has the role `defended`"));
-    let t = BASE.replace("id = \"report\"", "id = \"consult\"");
+    let t = BASE.replace("id = \"report\"", "id = \"consult\"").replace("clause = \"report\"", "clause = \"consult\"");
     assert!(err(&t).contains("clause `consult` is defined twice"), "{}", err(&t));
 }
 
