@@ -400,8 +400,13 @@ pub struct Standing {
     pub first_verified_ms: Option<i64>,
     /// When it was rejected, if the latest decision is a rejection.
     pub rejected_ms: Option<i64>,
+    /// The first rejection after its first confirmation (it was retracted then, even if
+    /// confirmed again since).
+    pub retracted_ms: Option<i64>,
     /// The decisions taken into account, oldest first (indices into the decisions given).
     pub decisions: Vec<usize>,
+    /// Those decisions' instants and verdicts, oldest first.
+    pub history: Vec<(i64, Verdict)>,
 }
 
 impl Standing {
@@ -424,13 +429,56 @@ impl Standing {
                     s.rejected_ms = None;
                 }
                 Verdict::Reject => {
+                    if s.first_verified_ms.is_some() && s.retracted_ms.is_none() {
+                        s.retracted_ms = Some(t);
+                    }
                     s.verified_ms = None;
                     s.rejected_ms = Some(t);
                 }
             }
         }
+        s.history = mine.iter().map(|&i| (decisions[i].at.timestamp_millis(), decisions[i].verdict)).collect();
         s.decisions = mine;
         s
+    }
+
+    /// Its grade at instant `t` (None before it was known, or while rejected).
+    pub fn grade_at(&self, t: i64) -> Option<Confidence> {
+        match self.history.iter().rev().find(|(d, _)| *d <= t) {
+            Some((_, Verdict::Reject)) => None,
+            Some((_, Verdict::Confirm)) => Some(Confidence::Verified),
+            None if self.corroborated_ms.is_some_and(|c| c <= t) && self.known_ms <= t => Some(Confidence::Corroborated),
+            None if self.known_ms <= t => Some(Confidence::SingleSource),
+            None => None,
+        }
+    }
+
+    /// The intervals `[from, until)` in which its grade was at least `c` (`until` None:
+    /// still is), oldest first.
+    pub fn intervals(&self, c: Confidence) -> Vec<(i64, Option<i64>)> {
+        let mut pts: Vec<i64> = std::iter::once(self.known_ms)
+            .chain(self.corroborated_ms)
+            .chain(self.history.iter().map(|h| h.0))
+            .collect();
+        pts.sort_unstable();
+        pts.dedup();
+        let mut out: Vec<(i64, Option<i64>)> = Vec::new();
+        let mut open: Option<i64> = None;
+        for t in pts {
+            let ok = self.grade_at(t).is_some_and(|g| g >= c);
+            match (open, ok) {
+                (None, true) => open = Some(t),
+                (Some(o), false) => {
+                    out.push((o, Some(t)));
+                    open = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(o) = open {
+            out.push((o, None));
+        }
+        out
     }
 
     /// Its grade now (None when rejected).
@@ -452,12 +500,18 @@ impl Standing {
         if self.rejected_ms.is_some() {
             return None;
         }
-        self.reached_ever(c)
+        match c {
+            Confidence::SingleSource => Some(self.known_ms),
+            Confidence::Corroborated => {
+                [self.corroborated_ms, self.verified_ms].into_iter().flatten().min().map(|t| t.max(self.known_ms))
+            }
+            Confidence::Verified => self.verified_ms,
+        }
     }
 
     /// The first instant it reached grade `c`, counting confirmations later withdrawn.
     pub fn reached_ever(&self, c: Confidence) -> Option<i64> {
-        let v = self.verified_ms.or(self.first_verified_ms);
+        let v = self.first_verified_ms;
         match c {
             Confidence::SingleSource => Some(self.known_ms),
             Confidence::Corroborated => [self.corroborated_ms, v].into_iter().flatten().min().map(|t| t.max(self.known_ms)),

@@ -120,6 +120,9 @@ fn decisions_set_and_withdraw_confidence() {
     let s = Standing::of(&inc, &ds, 45 * H);
     assert_eq!(s.reached(Confidence::Verified), Some(40 * H));
     assert_eq!(s.decisions.len(), 3);
+    assert_eq!(s.intervals(Confidence::Verified), [(20 * H, Some(30 * H)), (40 * H, None)]);
+    assert_eq!(s.intervals(Confidence::SingleSource), [(12 * H, Some(30 * H)), (40 * H, None)]);
+    assert_eq!(s.grade_at(35 * H), None);
     // A decision naming a member that is no longer the earliest still applies.
     let two = fuse(&[ob("f0", "ucdp_ged", Fire, 10, 37.0, 48.0, 375.0), ob("f1", "firms", Fire, 10, 37.0, 48.0, 375.0)], &FusionParams::default())
         .unwrap()

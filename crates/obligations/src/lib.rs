@@ -22,8 +22,10 @@
 //! was recorded at or before the deadline (an action exactly on the deadline is in
 //! time); *breached* when the instant is past the deadline without one (a late action is
 //! recorded on the breached obligation); *pending* otherwise; *withdrawn* when an
-//! incident it rested on was rejected by an analyst afterwards and, without it, the
-//! clause would not have triggered then.
+//! analyst rejected an incident it rested on before it was met or missed (an incident
+//! counts for a condition only while its grade is at least the condition's confidence:
+//! from when that grade was reached until a rejection; a later confirmation makes it
+//! count again, from then).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -269,18 +271,14 @@ pub struct Evidence<'a> {
     pub violations: &'a [Violation],
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    /// As things stand now: rejected incidents count for nothing.
-    Now,
-    /// As things stood before rejections: to find obligations a rejection withdrew.
-    Ever,
-}
-
 struct Trigger {
     t_ms: i64,
-    used: BTreeSet<usize>,
+    /// (incident, start of the availability interval used).
+    used: BTreeSet<(usize, i64)>,
     breached: Vec<String>,
+    /// The earliest instant (at or before the evaluation) at which a used incident
+    /// stopped counting (an analyst rejected it).
+    retracted_ms: Option<i64>,
 }
 
 /// A breach event of an earlier clause's obligation.
@@ -289,26 +287,27 @@ struct Breach {
     at_ms: i64,
 }
 
+/// One incident's availability to a counting condition: it counts from `start` until
+/// `end` (None: still counts).
+#[derive(Clone, Copy)]
+struct Item {
+    occ: i64,
+    start: i64,
+    end: Option<i64>,
+    inc: usize,
+}
+
 struct Scan<'a> {
     a: &'a Agreement,
     ev: &'a Evidence<'a>,
     /// Violations by incident.
     by_incident: BTreeMap<usize, Vec<&'a crate::Violation>>,
     at_ms: i64,
-    mode: Mode,
 }
 
 impl Scan<'_> {
-    fn known(&self, i: usize, c: Confidence) -> Option<i64> {
-        let s = &self.ev.standings[i];
-        match self.mode {
-            Mode::Now => s.reached(c),
-            Mode::Ever => s.reached_ever(c),
-        }
-    }
-
-    /// The matching items of a counting condition: (occurred, known, incident).
-    fn items(&self, clause: &Clause, spec: &CountSpec, violations: bool) -> Vec<(i64, i64, usize)> {
+    /// The matching items of a counting condition, by start.
+    fn items(&self, clause: &Clause, spec: &CountSpec, violations: bool) -> Vec<Item> {
         let from = clause.from.timestamp_millis();
         let mut out = Vec::new();
         for (i, inc) in self.ev.incidents.iter().enumerate() {
@@ -340,47 +339,58 @@ impl Scan<'_> {
             } else if place_ok(&spec.kinds, &spec.sides, &spec.zones, spec.min_distance_km, spec.max_distance_km, inc, true, pl).is_none() {
                 continue;
             }
-            if let Some(k) = self.known(i, need) {
-                if k <= self.at_ms {
-                    out.push((occ, k, i));
+            for (start, end) in self.ev.standings[i].intervals(need) {
+                if start <= self.at_ms {
+                    out.push(Item { occ, start, end: end.filter(|e| *e <= self.at_ms), inc: i });
                 }
             }
         }
-        out.sort_by_key(|&(occ, k, i)| (k, occ, i));
+        out.sort_by_key(|x| (x.start, x.occ, x.inc));
         out
     }
 
-    fn first_count(&self, clause: &Clause, spec: &CountSpec, violations: bool, spent: &BTreeSet<usize>) -> Option<Trigger> {
-        let items: Vec<(i64, i64, usize)> = self.items(clause, spec, violations).into_iter().filter(|x| !spent.contains(&x.2)).collect();
+    fn first_count(&self, clause: &Clause, spec: &CountSpec, violations: bool, spent: &BTreeSet<(usize, i64)>) -> Option<Trigger> {
+        let items: Vec<Item> = self.items(clause, spec, violations).into_iter().filter(|x| !spent.contains(&(x.inc, x.start))).collect();
         let n = spec.count as usize;
+        // Items that have started, by (occurrence, incident); each incident's current end.
         let mut seen: BTreeSet<(i64, usize)> = BTreeSet::new();
+        let mut end_of: BTreeMap<usize, (i64, Option<i64>)> = BTreeMap::new();
+        let trigger = |t: i64, used: Vec<usize>, end_of: &BTreeMap<usize, (i64, Option<i64>)>| Trigger {
+            t_ms: t,
+            retracted_ms: used.iter().filter_map(|i| end_of[i].1).min(),
+            used: used.into_iter().map(|i| (i, end_of[&i].0)).collect(),
+            breached: vec![],
+        };
         let mut k = 0;
         while k < items.len() {
-            let t = items[k].1;
+            let t = items[k].start;
             let group_start = k;
-            while k < items.len() && items[k].1 == t {
-                seen.insert((items[k].0, items[k].2));
+            while k < items.len() && items[k].start == t {
+                seen.insert((items[k].occ, items[k].inc));
+                end_of.insert(items[k].inc, (items[k].start, items[k].end));
                 k += 1;
             }
+            let live = |x: &(i64, usize)| end_of[&x.1].1.is_none_or(|e| e > t);
             match spec.window {
                 None => {
-                    if seen.len() >= n {
-                        return Some(Trigger { t_ms: t, used: seen.iter().map(|x| x.1).take(n.max(1)).collect(), breached: vec![] });
+                    let live_now: Vec<usize> = seen.iter().filter(|x| live(x)).map(|x| x.1).take(n).collect();
+                    if live_now.len() >= n {
+                        return Some(trigger(t, live_now, &end_of));
                     }
                 }
                 Some(w) => {
                     let w = w.num_milliseconds();
-                    // Windows must hold one of the items just added (else they held before).
-                    for &(occ, _, _) in &items[group_start..k] {
-                        let near: Vec<(i64, usize)> = seen.range((occ - w, 0)..=(occ + w, usize::MAX)).copied().collect();
+                    // A new window must hold one of the items just added (else it held before).
+                    for it in &items[group_start..k] {
+                        let occ = it.occ;
+                        let near: Vec<(i64, usize)> = seen.range((occ - w, 0)..=(occ + w, usize::MAX)).filter(|x| live(x)).copied().collect();
                         let mut lo = 0;
                         for hi in 0..near.len() {
                             while near[hi].0 - near[lo].0 > w {
                                 lo += 1;
                             }
-                            let holds_new = near[lo].0 <= occ && occ <= near[hi].0;
-                            if hi + 1 - lo >= n && holds_new {
-                                return Some(Trigger { t_ms: t, used: near[lo..=hi].iter().map(|x| x.1).collect(), breached: vec![] });
+                            if hi + 1 - lo >= n && near[lo].0 <= occ && occ <= near[hi].0 {
+                                return Some(trigger(t, near[lo..=hi].iter().map(|x| x.1).collect(), &end_of));
                             }
                         }
                     }
@@ -390,27 +400,33 @@ impl Scan<'_> {
         None
     }
 
-    fn first(&self, clause: &Clause, c: &Condition, spent: &BTreeSet<usize>, spent_breaches: &BTreeSet<String>, breaches: &BTreeMap<String, Vec<Breach>>) -> Option<Trigger> {
+    fn first(&self, clause: &Clause, c: &Condition, spent: &BTreeSet<(usize, i64)>, spent_breaches: &BTreeSet<String>, breaches: &BTreeMap<String, Vec<Breach>>) -> Option<Trigger> {
         match c {
             Condition::Violations(s) => self.first_count(clause, s, true, spent),
             Condition::Incidents(s) => self.first_count(clause, s, false, spent),
-            Condition::Breached { clause: other } => breaches
-                .get(other)?
-                .iter()
-                .filter(|b| !spent_breaches.contains(&b.id) && b.at_ms <= self.at_ms && b.at_ms >= clause.from.timestamp_millis())
-                .min_by_key(|b| (b.at_ms, b.id.clone()))
-                .map(|b| Trigger { t_ms: b.at_ms, used: BTreeSet::new(), breached: vec![b.id.clone()] }),
+            Condition::Breached { clause: other } => {
+                let open: Vec<&Breach> = breaches
+                    .get(other)?
+                    .iter()
+                    .filter(|b| !spent_breaches.contains(&b.id) && b.at_ms <= self.at_ms && b.at_ms >= clause.from.timestamp_millis())
+                    .collect();
+                let t = open.iter().map(|b| b.at_ms).min()?;
+                // Breaches at the same instant trigger once, together.
+                let ids: Vec<String> = open.iter().filter(|b| b.at_ms == t).map(|b| b.id.clone()).collect();
+                Some(Trigger { t_ms: t, used: BTreeSet::new(), breached: ids, retracted_ms: None })
+            }
             Condition::Any(v) => v
                 .iter()
                 .filter_map(|s| self.first(clause, s, spent, spent_breaches, breaches))
                 .min_by_key(|t| t.t_ms),
             Condition::All(v) => {
-                let mut out = Trigger { t_ms: i64::MIN, used: BTreeSet::new(), breached: vec![] };
+                let mut out = Trigger { t_ms: i64::MIN, used: BTreeSet::new(), breached: vec![], retracted_ms: None };
                 for s in v {
                     let t = self.first(clause, s, spent, spent_breaches, breaches)?;
                     out.t_ms = out.t_ms.max(t.t_ms);
                     out.used.extend(t.used);
                     out.breached.extend(t.breached);
+                    out.retracted_ms = [out.retracted_ms, t.retracted_ms].into_iter().flatten().min();
                 }
                 Some(out)
             }
@@ -418,7 +434,7 @@ impl Scan<'_> {
     }
 
     /// Every obligation, in clause order; breaches of earlier clauses feed later ones.
-    fn run(&self, actions: &[Action]) -> Vec<(Obligation, BTreeSet<usize>)> {
+    fn run(&self, actions: &[Action]) -> Vec<Obligation> {
         let mut breaches: BTreeMap<String, Vec<Breach>> = BTreeMap::new();
         let mut out = Vec::new();
         for &ci in &self.a.clause_order {
@@ -426,6 +442,13 @@ impl Scan<'_> {
             let mut spent = BTreeSet::new();
             let mut spent_breaches = BTreeSet::new();
             let mut ids_seen: BTreeMap<String, usize> = BTreeMap::new();
+            // A party named by several duties of the clause gets the duty's number in its ids.
+            let mut duties_of: BTreeMap<&str, usize> = BTreeMap::new();
+            for d in &clause.duties {
+                for p in &d.parties {
+                    *duties_of.entry(p).or_default() += 1;
+                }
+            }
             for _ in 0..TRIGGERS_PER_CLAUSE_MAX {
                 let Some(tr) = self.first(clause, &clause.when, &spent, &spent_breaches, &breaches) else { break };
                 spent.extend(tr.used.iter().copied());
@@ -434,20 +457,51 @@ impl Scan<'_> {
                 let incidents = tr
                     .used
                     .iter()
-                    .map(|&i| {
+                    .map(|&(i, _)| i)
+                    .collect::<BTreeSet<usize>>()
+                    .into_iter()
+                    .map(|i| {
                         let mut rules: Vec<String> = self.by_incident.get(&i).map_or(vec![], |v| v.iter().map(|v| v.rule.clone()).collect());
                         rules.dedup();
                         (self.ev.incidents[i].id.clone(), rules)
                     })
                     .collect::<Vec<_>>();
-                for duty in &clause.duties {
+                let retracted = tr.retracted_ms.and_then(DateTime::from_timestamp_millis);
+                for (j, duty) in clause.duties.iter().enumerate() {
                     for party in &duty.parties {
-                        let base = format!("{}/{}/{}", clause.id, party, triggered.format("%Y%m%dT%H%M%SZ"));
+                        let mut base = format!("{}/{}/{}", clause.id, party, triggered.format("%Y%m%dT%H%M%S%.fZ"));
+                        if duties_of[party.as_str()] > 1 {
+                            base = format!("{base}/{}", j + 1);
+                        }
                         let n = ids_seen.entry(base.clone()).or_insert(0);
                         *n += 1;
                         let id = if *n == 1 { base } else { format!("{base}#{n}") };
                         let deadline = triggered + duty.within;
-                        let mut ob = Obligation {
+                        let done = actions
+                            .iter()
+                            .filter(|x| x.obligation == id && &x.party == party && x.at.timestamp_millis() <= self.at_ms && x.at >= triggered)
+                            .map(|x| x.at)
+                            .min();
+                        let mut status = match done {
+                            Some(t) if t <= deadline => Status::Fulfilled,
+                            Some(_) => Status::Breached,
+                            None if self.at_ms > deadline.timestamp_millis() => Status::Breached,
+                            None => Status::Pending,
+                        };
+                        // A rejection of an incident it rested on withdraws it, unless it was
+                        // met or missed before that.
+                        let mut withdrawn = None;
+                        if let Some(r) = retracted {
+                            let settled = done.is_some_and(|f| f <= r && f <= deadline) || deadline < r;
+                            if !settled {
+                                status = Status::Withdrawn;
+                                withdrawn = Some(r);
+                            }
+                        }
+                        if status == Status::Breached {
+                            breaches.entry(clause.id.clone()).or_default().push(Breach { id: id.clone(), at_ms: deadline.timestamp_millis() + 1 });
+                        }
+                        out.push(Obligation {
                             id,
                             clause: clause.id.clone(),
                             title: clause.title.clone(),
@@ -455,32 +509,16 @@ impl Scan<'_> {
                             action: duty.action.clone(),
                             triggered,
                             deadline,
-                            status: Status::Pending,
-                            fulfilled: None,
-                            withdrawn: None,
+                            status,
+                            fulfilled: done.filter(|_| status != Status::Withdrawn),
+                            withdrawn,
                             lest: clause.lest.clone(),
                             because: Explanation {
                                 condition: clause.when.to_string(),
                                 incidents: incidents.clone(),
                                 breached: tr.breached.clone(),
                             },
-                        };
-                        let done = actions
-                            .iter()
-                            .filter(|x| x.obligation == ob.id && &x.party == party && x.at.timestamp_millis() <= self.at_ms && x.at >= triggered)
-                            .map(|x| x.at)
-                            .min();
-                        ob.fulfilled = done;
-                        ob.status = match done {
-                            Some(t) if t <= deadline => Status::Fulfilled,
-                            Some(_) => Status::Breached,
-                            None if self.at_ms > deadline.timestamp_millis() => Status::Breached,
-                            None => Status::Pending,
-                        };
-                        if ob.status == Status::Breached {
-                            breaches.entry(clause.id.clone()).or_default().push(Breach { id: ob.id.clone(), at_ms: deadline.timestamp_millis() + 1 });
-                        }
-                        out.push((ob, tr.used.clone()));
+                        });
                     }
                 }
             }
@@ -495,41 +533,7 @@ pub fn evaluate(a: &Agreement, ev: &Evidence, actions: &[Action], at: DateTime<U
     for v in ev.violations {
         by_incident.entry(v.incident).or_default().push(v);
     }
-    let at_ms = at.timestamp_millis();
-    let now = Scan { a, ev, by_incident: by_incident.clone(), at_ms, mode: Mode::Now }.run(actions);
-    let mut obligations: Vec<Obligation> = now.iter().map(|(o, _)| o.clone()).collect();
-    // Obligations a rejection withdrew: raised when the rejected incidents still counted,
-    // and not raised (at the same instant) now.
-    let rejected: BTreeMap<usize, i64> =
-        ev.standings.iter().enumerate().filter_map(|(i, s)| s.rejected_ms.map(|t| (i, t))).collect();
-    if !rejected.is_empty() {
-        let current: BTreeSet<(String, String, i64)> =
-            obligations.iter().map(|o| (o.clause.clone(), o.party.clone(), o.triggered.timestamp_millis())).collect();
-        let ever = Scan { a, ev, by_incident, at_ms, mode: Mode::Ever }.run(actions);
-        for (mut o, used) in ever {
-            let key = (o.clause.clone(), o.party.clone(), o.triggered.timestamp_millis());
-            if current.contains(&key) {
-                continue;
-            }
-            let Some(when) = used.iter().filter_map(|i| rejected.get(i)).max() else { continue };
-            let when = DateTime::from_timestamp_millis(*when).unwrap_or_default();
-            if when < o.triggered {
-                continue;
-            }
-            // Met or missed before the rejection: that stands.
-            let settled = match o.status {
-                Status::Fulfilled => o.fulfilled.is_some_and(|f| f <= when),
-                Status::Breached => o.deadline < when,
-                _ => false,
-            };
-            if !settled {
-                o.status = Status::Withdrawn;
-                o.withdrawn = Some(when);
-                o.fulfilled = None;
-            }
-            obligations.push(o);
-        }
-    }
+    let mut obligations = Scan { a, ev, by_incident, at_ms: at.timestamp_millis() }.run(actions);
     obligations.sort_by(|x, y| (x.triggered, &x.clause, &x.party, &x.id).cmp(&(y.triggered, &y.clause, &y.party, &y.id)));
     let ids: BTreeSet<&str> = obligations.iter().map(|o| o.id.as_str()).collect();
     let unmatched_actions = actions.iter().enumerate().filter(|(_, x)| !ids.contains(x.obligation.as_str())).map(|(i, _)| i).collect();
