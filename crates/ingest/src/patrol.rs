@@ -355,7 +355,12 @@ fn parse_at<'a, T: Deserialize<'a>>(raw: &'a RawValue, prefix: &str, at: &mut Li
 /// `line0` (the line where the parsed text starts), the message without serde's
 /// position suffix.
 pub(crate) fn fault(e: serde_path_to_error::Error<serde_json::Error>, prefix: &str, line0: u64) -> Fault {
+    // serde_path_to_error writes `?` for a key it could not read.
     let path = e.path().to_string();
+    let path = match path.trim_end_matches('?').trim_end_matches('.') {
+        "" => ".".to_string(),
+        p => p.to_string(),
+    };
     let inner = e.into_inner();
     let (l, c) = (inner.line(), inner.column());
     let full = inner.to_string();
@@ -373,16 +378,18 @@ pub(crate) fn fault(e: serde_path_to_error::Error<serde_json::Error>, prefix: &s
         Category::Data => {}
     }
     let quoted = |rest: &str| rest.split('`').next().unwrap_or("").to_string();
+    // The member `name` of the value at fault.
+    let member = |name: &str| join(if field == "document" { "" } else { &field }, name);
     if let Some(rest) = msg.strip_prefix("missing field `") {
         let name = quoted(rest);
-        return Fault::new(line, join(&field, &name), "missing", "missing");
+        return Fault::new(line, member(&name), "missing", "missing");
     }
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let name = quoted(rest);
         let field = if field.ends_with(&name) {
-            field
+            field.clone()
         } else {
-            join(&field, &name)
+            member(&name)
         };
         let expected = rest.split_once(", ").map(|(_, e)| e).unwrap_or("there are no fields here");
         return Fault::new(line, field, "unknown field", format!("unknown field ({})", clip_to(expected, 200)));
@@ -391,8 +398,10 @@ pub(crate) fn fault(e: serde_path_to_error::Error<serde_json::Error>, prefix: &s
         "wrong type"
     } else if msg.starts_with("unknown variant") || msg.starts_with("unknown ") {
         "unknown value"
-    } else if msg.contains(" is outside ") || msg.starts_with("exceeds ") {
+    } else if msg.contains(" is outside ") || msg.contains(" is negative") || msg.starts_with("exceeds ") {
         "out of range"
+    } else if msg.contains(" is more than max ") {
+        "min above max"
     } else {
         "invalid"
     };
@@ -1937,8 +1946,8 @@ impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = string(d)?;
         let at = truce_model::rfc3339::parse(&s).map_err(de::Error::custom)?;
-        // chrono has dates to ±262,000 years; keep to what millisecond columns hold.
-        if at.timestamp().abs() > 8_000_000_000_000 / 1000 {
+        // Before 1716 or after 2223 (±8e9 s from 1970) is no patrol's time.
+        if at.timestamp().abs() > 8_000_000_000 {
             return Err(de::Error::custom(format!("`{}` is out of range", clip_to(&s, 40))));
         }
         Ok(Time {
