@@ -31,6 +31,17 @@ pub enum IngestError {
     /// A GeoJSON document that is not JSON, or not a Feature or FeatureCollection.
     #[error("{file}: geojson: {why}")]
     Document { file: String, why: String },
+    /// A JSON document (patrol reports, coverage gaps) that cannot be read: not JSON, a
+    /// bad report or post header, a bad restriction or gap, or a limit exceeded inside
+    /// it. `field` is the path to the value at fault, such as
+    /// `reports[0].posts[1].start`.
+    #[error("{file}:{line}: {field}: {why}")]
+    Invalid {
+        file: String,
+        line: u64,
+        field: String,
+        why: String,
+    },
     /// A bad row with `strict` set: the whole file is refused and nothing is returned.
     #[error("{file}:{line}: {field}: {why} (strict mode: file refused)")]
     Row {
@@ -52,6 +63,10 @@ pub(crate) struct RowError {
     pub field: String,
     pub reason: &'static str,
     pub detail: String,
+    /// The field's name in the summary's rejection counts, when it differs from
+    /// `field` (a patrol event's `reports[0].posts[1].events[2].bearing` is counted as
+    /// `events[].bearing`).
+    pub key: Option<String>,
 }
 
 impl RowError {
@@ -60,6 +75,7 @@ impl RowError {
             field: field.to_string(),
             reason,
             detail: detail.into(),
+            key: None,
         }
     }
 }

@@ -53,6 +53,8 @@ pub mod acled;
 mod error;
 mod fields;
 pub mod firms;
+pub mod gaps;
+pub mod patrol;
 pub mod points;
 mod table;
 pub mod time;
@@ -73,6 +75,8 @@ use truce_model::{
 
 pub use error::IngestError;
 use error::RowError;
+pub use gaps::{read_gaps, write_gaps, GAPS_BYTES_MAX, GAPS_MAX};
+pub use patrol::{PatrolIngested, PATROL_BYTES_MAX};
 pub use time::{parse_time, ParsedTime};
 
 /// Largest input file, in bytes (4 GiB).
@@ -107,11 +111,13 @@ pub enum Format {
     Acled,
     /// A GeoJSON FeatureCollection of Point features with a time property.
     GeoJson,
+    /// Monitors' patrol reports (`truce-patrol/1` JSON; see [`patrol`]).
+    Patrol,
 }
 
 impl Format {
     /// Every format, in declaration order.
-    pub const ALL: &'static [Format] = &[Format::Firms, Format::UcdpGed, Format::Acled, Format::GeoJson];
+    pub const ALL: &'static [Format] = &[Format::Firms, Format::UcdpGed, Format::Acled, Format::GeoJson, Format::Patrol];
 
     /// The stable name used on the command line and in summaries.
     pub fn as_str(self) -> &'static str {
@@ -120,6 +126,7 @@ impl Format {
             Format::UcdpGed => "ucdp_ged",
             Format::Acled => "acled",
             Format::GeoJson => "geojson",
+            Format::Patrol => "patrol",
         }
     }
 
@@ -130,6 +137,7 @@ impl Format {
             Format::UcdpGed => SourceKind::UcdpGed,
             Format::Acled => SourceKind::Acled,
             Format::GeoJson => SourceKind::GeoJson,
+            Format::Patrol => SourceKind::Patrol,
         }
     }
 
@@ -258,7 +266,15 @@ impl Ingested {
 }
 
 /// Reads one file: `name` is used in messages only, `bytes` are its whole content.
+/// A patrol-report file's coverage gaps are left out; [`read_with_gaps`] keeps them.
 pub fn read(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<Ingested, IngestError> {
+    read_with_gaps(name, bytes, opts).map(|p| p.ingested)
+}
+
+/// Reads one file as [`read`] does, and also returns the coverage gaps that a
+/// patrol-report file states (restrictions of movement, explicit gaps); other formats
+/// have none.
+pub fn read_with_gaps(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<PatrolIngested, IngestError> {
     if bytes.len() as u64 > FILE_BYTES_MAX {
         return Err(IngestError::Limit {
             file: name.to_string(),
@@ -271,32 +287,50 @@ pub fn read(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<Ingested, In
     }
     let sha256 = hex::encode(Sha256::digest(bytes));
     let (text, encoding) = decode(bytes);
-    let format = opts.format.or(looks_like_json(&text).then_some(Format::GeoJson));
+    let format = opts.format.or_else(|| json_format(&text));
     // The CSV driver sets the format once it has read the header.
-    // A GeoJSON feature takes several times the bytes of a CSV row.
-    let size = if format == Some(Format::GeoJson) {
-        text.len() / 8
-    } else {
-        text.len()
+    // A GeoJSON feature takes several times the bytes of a CSV row, a patrol event more.
+    let size = match format {
+        Some(Format::GeoJson) => text.len() / 8,
+        Some(Format::Patrol) => text.len() / 16,
+        _ => text.len(),
     };
     let sink = Sink::with_size(name, sha256, format.unwrap_or(Format::Firms), encoding, opts, size);
+    let no_gaps = |ingested| PatrolIngested { ingested, gaps: Vec::new() };
     match format {
-        Some(Format::GeoJson) => points::read(&text, sink),
-        _ => table::read(&text, format, sink),
+        Some(Format::GeoJson) => points::read(&text, sink).map(no_gaps),
+        Some(Format::Patrol) => patrol::read(&text, sink),
+        _ => table::read(&text, format, sink).map(no_gaps),
     }
+}
+
+/// Reads a patrol-report file (whatever [`ReadOptions::format`] says): its observations
+/// and its coverage gaps. See [`patrol`] for the format.
+pub fn read_patrol(name: &str, bytes: &[u8], opts: &ReadOptions) -> Result<PatrolIngested, IngestError> {
+    let opts = ReadOptions { format: Some(Format::Patrol), ..*opts };
+    read_with_gaps(name, bytes, &opts)
 }
 
 /// The format [`read`] would detect for `bytes`, if any.
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     let (text, _) = decode(bytes);
-    if looks_like_json(&text) {
-        return Some(Format::GeoJson);
+    if let Some(f) = json_format(&text) {
+        return Some(f);
     }
     table::header_format(&text)
 }
 
-fn looks_like_json(text: &str) -> bool {
-    text.trim_start().starts_with('{')
+/// For a JSON object: patrol reports when it names their format
+/// ([`patrol::PATROL_DETECT_BYTES`]), GeoJSON otherwise.
+fn json_format(text: &str) -> Option<Format> {
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    Some(if patrol::looks_like_patrol(text) {
+        Format::Patrol
+    } else {
+        Format::GeoJson
+    })
 }
 
 /// Decodes the input: a byte-order mark decides; otherwise UTF-8 when the bytes are valid
@@ -556,7 +590,7 @@ impl<'o> Sink<'o> {
         *self
             .summary
             .rejected
-            .entry(format!("{}: {}", e.field, e.reason))
+            .entry(format!("{}: {}", e.key.as_deref().unwrap_or(&e.field), e.reason))
             .or_insert(0) += 1;
         if self.summary.messages.len() < MESSAGES_MAX {
             self.summary
@@ -589,7 +623,7 @@ mod tests {
         assert!("csv"
             .parse::<Format>()
             .unwrap_err()
-            .contains("firms, ucdp_ged, acled, geojson"));
+            .contains("firms, ucdp_ged, acled, geojson, patrol"));
     }
 
     #[test]
@@ -612,6 +646,8 @@ mod tests {
             ("EVENT_DATE,EVENT_TYPE\n", Some(Format::Acled)),
             ("event_date,latitude,longitude\n", None),
             ("  {\"type\":\"FeatureCollection\"}", Some(Format::GeoJson)),
+            ("{\"format\": \"truce-patrol/1\", \"reports\": []}", Some(Format::Patrol)),
+            ("\u{feff}{\n  \"format\":\"truce-patrol/2\"}", Some(Format::Patrol)),
             ("", None),
             ("\u{1}\u{2}", None),
         ] {

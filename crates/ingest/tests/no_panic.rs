@@ -12,6 +12,7 @@ fn all_options() -> Vec<ReadOptions> {
         Some(Format::UcdpGed),
         Some(Format::Acled),
         Some(Format::GeoJson),
+        Some(Format::Patrol),
     ] {
         for strict in [false, true] {
             v.push(ReadOptions {
@@ -32,7 +33,11 @@ fn read_every_way(bytes: &[u8]) {
             assert_eq!(got.num_rows() as u64, s.rows_kept);
         }
     }
+    let _ = truce_ingest::read_gaps("g", bytes);
 }
+
+/// The constructed SMM-style patrol report, whose bytes the mutations start from.
+const PATROL: &str = include_str!("fixtures/patrol/smm_2019-07-12.json");
 
 const HEADERS: &[&str] = &[
     "latitude,longitude,acq_date,acq_time,scan,track,instrument\n",
@@ -60,6 +65,29 @@ proptest! {
         0..20)) {
         let body: String = rows.iter().map(|r| r.join(",") + "\n").collect();
         read_every_way(format!("{}{body}", HEADERS[header]).as_bytes());
+    }
+
+    #[test]
+    fn patrol_like(body in "[\\[\\]{}:,\"0-9a-zA-Z.\\- ]{0,200}",
+                   event in "[\\[\\]{}:,\"0-9a-zA-Z.\\- ]{0,120}") {
+        let text = format!(r#"{{"format":"truce-patrol/1","reports":[{{"id":"R","monitor":"M","posts":[{{"lon":37.7,"lat":48,"start":"2019-07-12T08:00:00Z","end":"2019-07-12T10:00:00Z","events":[{{"counts":{{"explosions":1}},"perception":"heard",{event}}}],"restrictions":[{body}]}}]}}]}}"#);
+        read_every_way(text.as_bytes());
+        read_every_way(format!(r#"{{"format":"truce-patrol/1","reports":[{body}"#).as_bytes());
+    }
+
+    /// The real fixture with bytes replaced, deleted or inserted at random places.
+    #[test]
+    fn patrol_mutated(edits in proptest::collection::vec((0..PATROL.len(), 0u8..3, "[\\[\\]{}:,\"0-9a-zA-Z.\\- ]{0,6}"), 1..6)) {
+        let mut b = PATROL.as_bytes().to_vec();
+        for (at, op, s) in edits {
+            let at = at.min(b.len());
+            match op {
+                0 => { b.splice(at..(at + s.len()).min(b.len()), s.bytes()); }
+                1 => { b.drain(at..(at + s.len().max(1)).min(b.len())); }
+                _ => { b.splice(at..at, s.bytes()); }
+            }
+        }
+        read_every_way(&b);
     }
 
     #[test]

@@ -90,21 +90,25 @@ macro_rules! named_enum {
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
         }
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> { s.serialize_str(self.as_str()) }
-        }
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
-            }
-        }
         impl FromStr for $name {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
                 match s { $($s => Ok($name::$var),)+ _ => Err(format!(
                     "unknown {} `{}` (expected one of: {})", stringify!($name), s,
                     [$($s),+].join(", "))) }
+            }
+        }
+        /// Written as its stable name.
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        /// Read from its stable name.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
             }
         }
     };
@@ -179,6 +183,34 @@ named_enum!(
     }
 );
 
+named_enum!(
+    /// The weapon classes of the Minsk agreements, by which withdrawal distances and
+    /// violation rules are set: Minsk II's Package of Measures (12 February 2015, point 2)
+    /// withdraws artillery of 100 mm and above 50 km from the line, multiple rocket
+    /// launchers 70 km, and the heaviest systems (Tornado-S, Uragan, Smerch MLRS and
+    /// Tochka-U missiles) 140 km; the Addendum of 29 September 2015 withdraws tanks,
+    /// artillery under 100 mm and mortars up to 120 mm 15 km.
+    WeaponClass {
+        /// Tube artillery (howitzers, guns, anti-tank guns) of 100 mm and above, and
+        /// mortars above 120 mm, below 203 mm.
+        Artillery100mmPlus = "artillery_100mm_plus",
+        /// Multiple rocket launchers below 203 mm (BM-21 Grad and the like).
+        Mlrs = "mlrs",
+        /// The heaviest systems: tactical missiles (Tochka-U), MLRS and artillery of
+        /// 203 mm and above (Uragan, Smerch, Tornado-S, 2S7 Pion).
+        Heavy = "heavy",
+        /// Mortars up to 120 mm.
+        Mortar = "mortar",
+        /// Tanks.
+        Tank = "tank",
+        /// Small arms and machine guns (below 20 mm).
+        SmallArms = "small_arms",
+        /// Anything else, or not known: artillery under 100 mm, automatic cannon,
+        /// grenade launchers, anti-tank missiles, air defence, unknown weapons.
+        Other = "other",
+    }
+);
+
 /// Where a coverage gap applies.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -214,6 +246,15 @@ impl GapArea {
 
 /// A period and area in which a source could not see. Reports show gaps; nothing reads
 /// a gap as calm.
+///
+/// With serde, a gap is one JSON object (a line of a `.gaps.jsonl` file):
+/// `{"source":"patrol","reason":"denied_access","start":"2019-07-12T08:10:00Z",
+/// "end":"2019-07-12T16:00:00Z","precision":"hour","area":{"type":"circle",...},
+/// "note":"...","file_sha256":"...","line":57}`. Times are RFC 3339; `precision` may be
+/// left out (then [`TimePrecision::for_length`] of the interval); `note`,
+/// `file_sha256` and `line` may be left out (empty, empty, 0). Deserializing checks
+/// syntax only: ranges (start before end, coordinates) are checked by the reader that
+/// uses it (`truce_ingest::read_gaps`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageGap {
     pub source: SourceKind,
@@ -224,6 +265,83 @@ pub struct CoverageGap {
     /// Free text: who restricted access, which sensor, ...
     pub note: String,
     pub provenance: Provenance,
+}
+
+/// The wire form of a [`CoverageGap`]: flat, times as RFC 3339 text.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GapWire {
+    source: SourceKind,
+    reason: GapReason,
+    #[serde(with = "rfc3339")]
+    start: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    end: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    precision: Option<TimePrecision>,
+    area: GapArea,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    file_sha256: String,
+    #[serde(default)]
+    line: u64,
+}
+
+impl serde::Serialize for CoverageGap {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        GapWire {
+            source: self.source,
+            reason: self.reason,
+            start: self.time.start,
+            end: self.time.end,
+            precision: Some(self.time.precision),
+            area: self.area.clone(),
+            note: self.note.clone(),
+            file_sha256: self.provenance.file_sha256.clone(),
+            line: self.provenance.line,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CoverageGap {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = GapWire::deserialize(d)?;
+        let precision = w.precision.unwrap_or_else(|| TimePrecision::for_length(w.end - w.start));
+        Ok(CoverageGap {
+            source: w.source,
+            reason: w.reason,
+            time: TimeSpan { start: w.start, end: w.end, precision },
+            area: w.area,
+            note: w.note,
+            provenance: Provenance { file_sha256: w.file_sha256, line: w.line },
+        })
+    }
+}
+
+/// RFC 3339 text for serde: written in UTC with `Z` (seconds, and fractions only when
+/// there are any); read with any offset.
+pub mod rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+
+    pub fn serialize<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+        parse(&s).map_err(serde::de::Error::custom)
+    }
+
+    /// Parses RFC 3339 text into UTC; the error names the text (clipped to 40 characters).
+    pub fn parse(s: &str) -> Result<DateTime<Utc>, String> {
+        DateTime::parse_from_rfc3339(s.trim()).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+            let shown: String = s.chars().take(40).collect();
+            let more = if s.chars().count() > 40 { "..." } else { "" };
+            format!("`{shown}{more}` is not an RFC 3339 time (such as 2019-07-12T19:30:00Z)")
+        })
+    }
 }
 
 named_enum!(
@@ -240,6 +358,25 @@ named_enum!(
         Year = "year",
     }
 );
+
+impl TimePrecision {
+    /// The precision of an interval of this length: up to a second is `second`, a
+    /// minute `minute`, an hour `hour`, a day `day`, six days `days`, seven days
+    /// `week`, 31 days `month`, anything longer `year`.
+    pub fn for_length(d: Duration) -> TimePrecision {
+        let s = d.num_seconds();
+        match s {
+            _ if s <= 1 => TimePrecision::Second,
+            _ if s <= 60 => TimePrecision::Minute,
+            _ if s <= 3_600 => TimePrecision::Hour,
+            _ if s <= 86_400 => TimePrecision::Day,
+            _ if s <= 6 * 86_400 => TimePrecision::Days,
+            _ if s <= 7 * 86_400 => TimePrecision::Week,
+            _ if s <= 31 * 86_400 => TimePrecision::Month,
+            _ => TimePrecision::Year,
+        }
+    }
+}
 
 named_enum!(
     /// Which side controls the place of an observation on its date.
@@ -293,7 +430,8 @@ impl TimeSpan {
 }
 
 /// Where an observation came from: the SHA-256 of the original file and the line in it
-/// (1-based, counting the header; for GeoJSON the 1-based feature index).
+/// (1-based, counting the header; for GeoJSON the 1-based feature index; for patrol
+/// reports the 1-based row index: events and weapon sightings in file order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provenance {
     pub file_sha256: String,
@@ -547,6 +685,52 @@ mod tests {
         let json = serde_json::to_string(&b).unwrap();
         assert!(json.starts_with(r#"{"type":"bbox""#), "{json}");
         assert_eq!(serde_json::from_str::<GapArea>(&json).unwrap(), b);
+    }
+
+    #[test]
+    fn coverage_gaps_round_trip_as_json() {
+        let start = Utc.with_ymd_and_hms(2019, 7, 12, 8, 10, 0).unwrap();
+        let gap = CoverageGap {
+            source: SourceKind::Patrol,
+            reason: GapReason::DeniedAccess,
+            time: TimeSpan { start, end: start + Duration::hours(2), precision: TimePrecision::Day },
+            area: GapArea::Circle { lon: 37.9, lat: 47.1, radius_km: 5.0 },
+            note: "checkpoint".into(),
+            provenance: Provenance { file_sha256: "ab".repeat(32), line: 57 },
+        };
+        let json = serde_json::to_string(&gap).unwrap();
+        assert!(
+            json.starts_with(r#"{"source":"patrol","reason":"denied_access","start":"2019-07-12T08:10:00Z","end":"2019-07-12T10:10:00Z","precision":"day","area":{"type":"circle""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<CoverageGap>(&json).unwrap(), gap);
+        // Precision, note and provenance may be left out; other offsets are read as UTC.
+        let short = r#"{"source":"patrol","reason":"sensor_outage","start":"2019-07-12T10:10:00+02:00","end":"2019-07-12T10:40:00+02:00","area":{"type":"everywhere"}}"#;
+        let g: CoverageGap = serde_json::from_str(short).unwrap();
+        assert_eq!(g.time.start, start);
+        assert_eq!(g.time.precision, TimePrecision::Hour);
+        assert_eq!((g.note.as_str(), g.provenance.line), ("", 0));
+        let bad = short.replace("2019-07-12T10:10:00+02:00", "12.07.2019");
+        let err = serde_json::from_str::<CoverageGap>(&bad).unwrap_err().to_string();
+        assert!(err.starts_with("`12.07.2019` is not an RFC 3339 time"), "{err}");
+    }
+
+    #[test]
+    fn precision_for_length() {
+        for (secs, p) in [
+            (0, TimePrecision::Second),
+            (60, TimePrecision::Minute),
+            (61, TimePrecision::Hour),
+            (86_400, TimePrecision::Day),
+            (86_401, TimePrecision::Days),
+            (7 * 86_400, TimePrecision::Week),
+            (31 * 86_400, TimePrecision::Month),
+            (32 * 86_400, TimePrecision::Year),
+        ] {
+            assert_eq!(TimePrecision::for_length(Duration::seconds(secs)), p, "{secs} s");
+        }
+        assert_eq!(serde_json::to_string(&WeaponClass::Artillery100mmPlus).unwrap(), r#""artillery_100mm_plus""#);
+        assert_eq!(serde_json::from_str::<WeaponClass>(r#""mlrs""#).unwrap(), WeaponClass::Mlrs);
     }
 
     #[test]
