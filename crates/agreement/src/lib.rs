@@ -154,6 +154,8 @@ pub enum ZoneShape {
     File(String),
     /// A longitude/latitude box.
     BBox([f64; 4]),
+    /// The union of the country's first-level regions with these ISO 3166-2 codes.
+    Regions(Vec<String>),
 }
 
 /// A named zone.
@@ -365,6 +367,8 @@ struct RawZone {
     file: Option<String>,
     #[serde(default)]
     bbox: Option<Spanned<Vec<f64>>>,
+    #[serde(default)]
+    regions: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     note: Option<String>,
 }
@@ -654,8 +658,14 @@ impl Agreement {
         let mut zone_names = BTreeSet::new();
         for (i, z) in raw.zones.iter().enumerate() {
             let name = ctx.id(&z.name, &format!("zones[{i}].name"))?;
-            let shape = match (&z.band, &z.file, &z.bbox) {
-                (Some(b), None, None) => {
+            let shape = match (&z.band, &z.file, &z.bbox, &z.regions) {
+                (None, None, None, Some(r)) => {
+                    if r.get_ref().is_empty() || r.get_ref().iter().any(|c| c.is_empty() || c.len() > ID_BYTES_MAX) {
+                        return ctx.bad(r.span(), format!("zones[{i}].regions"), "expected a list of region codes like \"UA-46\"");
+                    }
+                    ZoneShape::Regions(r.get_ref().clone())
+                }
+                (Some(b), None, None, None) => {
                     let key = format!("zones[{i}].band");
                     let r = b.get_ref();
                     check_km(&ctx, b.span(), &key, r.min_km)?;
@@ -665,8 +675,8 @@ impl Agreement {
                     }
                     ZoneShape::Band { side: r.side, min_km: r.min_km, max_km: r.max_km }
                 }
-                (None, Some(f), None) => ZoneShape::File(f.clone()),
-                (None, None, Some(b)) => {
+                (None, Some(f), None, None) => ZoneShape::File(f.clone()),
+                (None, None, Some(b), None) => {
                     let v = b.get_ref();
                     let ok = v.len() == 4
                         && v.iter().all(|x| x.is_finite())
@@ -681,7 +691,7 @@ impl Agreement {
                     }
                     ZoneShape::BBox([v[0], v[1], v[2], v[3]])
                 }
-                _ => return ctx.bad(z.name.span(), format!("zones[{i}]"), "give exactly one of `band`, `file`, `bbox`"),
+                _ => return ctx.bad(z.name.span(), format!("zones[{i}]"), "give exactly one of `band`, `file`, `bbox`, `regions`"),
             };
             if !zone_names.insert(name.clone()) {
                 return ctx.bad(z.name.span(), format!("zones[{i}].name"), format!("zone `{name}` is defined twice"));
@@ -843,6 +853,25 @@ impl Agreement {
         Path::new(&self.file).parent().map_or_else(|| p.to_path_buf(), |d| d.join(p))
     }
 
+    /// The same agreement with the ceasefire starting at `t` instead: for replaying past
+    /// data as if the agreement had been in force ("what would it have flagged?"). Rules
+    /// and clauses that start with the ceasefire move with it; explicit `from` dates stay.
+    pub fn with_ceasefire_start(mut self, t: DateTime<Utc>) -> Agreement {
+        let old = self.ceasefire_start;
+        for r in &mut self.rules {
+            if r.from == old {
+                r.from = t;
+            }
+        }
+        for c in &mut self.clauses {
+            if c.from == old {
+                c.from = t;
+            }
+        }
+        self.ceasefire_start = t;
+        self
+    }
+
     /// The party with this id.
     pub fn party(&self, id: &str) -> Option<&Party> {
         self.parties.iter().find(|p| p.id == id)
@@ -987,7 +1016,7 @@ impl std::fmt::Display for Condition {
                 write!(f, " in {}", s.zones.join("/"))?;
             }
             if let Some(w) = s.window {
-                write!(f, " within {}", humantime::format_duration(w.to_std().unwrap_or_default()))?;
+                write!(f, " within {}", duration_words(w))?;
             }
             Ok(())
         };
@@ -1007,6 +1036,18 @@ impl std::fmt::Display for Condition {
                 write!(f, ")")
             }
         }
+    }
+}
+
+/// A duration in words: `12 h`, `3 days`, `90 min`.
+pub fn duration_words(d: chrono::Duration) -> String {
+    let h = d.num_hours();
+    if d.num_minutes() % 60 != 0 {
+        format!("{} min", d.num_minutes())
+    } else if h % 24 == 0 && h >= 48 {
+        format!("{} days", h / 24)
+    } else {
+        format!("{h} h")
     }
 }
 

@@ -81,7 +81,7 @@ fn base_parses_with_everything_resolved() {
     assert_eq!(b.path("x/ordlo.geojson"), Path::new("examples/x/ordlo.geojson"));
     assert_eq!(a.sha256.len(), 64);
     let text = a.clauses[0].when.to_string();
-    assert_eq!(text, "(at least 3 verified violation(s) within 1day or an obligation of clause report breached)");
+    assert_eq!(text, "(at least 3 verified violation(s) within 24 h or an obligation of clause report breached)");
 }
 
 #[test]

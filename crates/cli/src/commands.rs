@@ -191,6 +191,9 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
         None => None,
     };
     let schema = batches[0].schema();
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    }
     let bytes = truce_store::write_geoparquet(&a.out, &schema, &batches)?;
     println!(
         "{} files: {read} rows read, {kept} kept, {rejected} rejected -> {} ({:.1} MB)",

@@ -5,6 +5,8 @@
 //! kept, no snapshot in force) or a verification failed (a proof, a signature, fsck);
 //! 2 an error (bad input, bad arguments, I/O).
 
+mod agreement_cmd;
+mod assess;
 mod commands;
 mod files;
 mod log_cmd;
@@ -54,6 +56,19 @@ enum Command {
     /// War-related fires after The Economist's method: classify FIRMS detections into a
     /// daily table by side, or compare a table with the published one.
     Warfires(warfire_cmd::WarfiresArgs),
+    /// Validate an agreement file and print its parties, zones, rules and clauses.
+    #[command(subcommand)]
+    Agreement(agreement_cmd::AgreementCommand),
+    /// Fuse the data directory's observations into incidents, place them against the
+    /// line and the agreement's zones, and list the violations and coverage gaps.
+    Incidents(agreement_cmd::IncidentsArgs),
+    /// Record an analyst's decision on an incident: confirm or reject, with a reason.
+    Decide(agreement_cmd::DecideArgs),
+    /// The obligations the agreement's clauses raise at an instant: who must do what by
+    /// when, pending, fulfilled, breached or withdrawn, and why.
+    Obligations(agreement_cmd::ObligationsArgs),
+    /// Record that a party did what an obligation asked.
+    Act(agreement_cmd::ActArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +82,11 @@ fn main() -> ExitCode {
         Command::Keys(c) => log_cmd::keys(c),
         Command::Log(c) => log_cmd::log(c),
         Command::Warfires(a) => warfire_cmd::warfires(a),
+        Command::Agreement(c) => agreement_cmd::agreement(c),
+        Command::Incidents(a) => agreement_cmd::incidents(a),
+        Command::Decide(a) => agreement_cmd::decide(a),
+        Command::Obligations(a) => agreement_cmd::obligations(a),
+        Command::Act(a) => agreement_cmd::act(a),
     };
     match result {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,

@@ -545,7 +545,9 @@ pub fn unmatched_decisions<'a>(decisions: &'a [Decision], incidents: &[Incident]
 
 /// Days, within `[from, to]`, on which a source that reported both before and after
 /// sent nothing at all: a sensor or feed outage, or a gap in the data, to be shown.
-/// `days` maps each source to the days it has observations on.
+/// `days` maps each source to the days it has observations on. Only call it for sources
+/// that report every day when they work (a satellite fire feed over a country at war);
+/// for event data, a day without events is just that.
 pub fn inferred_gaps(days: &BTreeMap<SourceKind, BTreeSet<NaiveDate>>, from: NaiveDate, to: NaiveDate) -> Vec<CoverageGap> {
     let mut out = Vec::new();
     for (source, set) in days {
