@@ -76,7 +76,7 @@ impl Common {
         if !self.data.is_dir() {
             bail!("{}: no such data directory (ingest into {}/observations first)", self.data.display(), self.data.display());
         }
-        let s = assess(&a, &geo, &self.data, self.at())?;
+        let s = assess(&a, &geo, &self.data, self.at(), self.ceasefire_from.is_some())?;
         for n in &s.notes {
             eprintln!("{n}");
         }

@@ -248,12 +248,15 @@ fn needs_war_fires(a: &Agreement) -> bool {
 }
 
 /// Runs the pipeline.
-pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>) -> Result<Assessment> {
+/// With `replay`, every observation counts as received when it ended (as if the feeds
+/// had arrived in real time); otherwise an observation is received when its file entered
+/// the evidence log (or, without a log, when it ended).
+pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>, replay: bool) -> Result<Assessment> {
     let at_ms = at.timestamp_millis();
     let mut notes = Vec::new();
     let t = Instant::now();
     let all = read_observations(data)?;
-    let received = received_times(data)?;
+    let received = if replay { HashMap::new() } else { received_times(data)? };
     let recv = |o: &Observation| received.get(&o.provenance.file_sha256).copied().unwrap_or(o.time.end.timestamp_millis());
     // Known at the instant: happened and received by then.
     let known: Vec<&Observation> = all.iter().filter(|o| o.time.start.timestamp_millis() <= at_ms && recv(o) <= at_ms).collect();
