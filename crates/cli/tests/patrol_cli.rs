@@ -17,13 +17,24 @@ fn ingest_writes_observations_and_gaps() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.contains("patrol (UTF-8)") && stdout.contains("13 kept"), "{stdout}");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("patrol (UTF-8)") && stdout.contains("13 kept"),
+        "{stdout}"
+    );
     assert!(out.exists());
     let gaps_path = tmp.path().join("day.gaps.jsonl");
     let gaps = truce_ingest::read_gaps("day.gaps.jsonl", &std::fs::read(&gaps_path).unwrap()).unwrap();
     assert_eq!(gaps.len(), 3);
-    assert!(stdout.contains(&format!("3 coverage gaps -> {}", gaps_path.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("3 coverage gaps -> {}", gaps_path.display())),
+        "{stdout}"
+    );
     // Nothing is left half-written beside them.
     let names: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()

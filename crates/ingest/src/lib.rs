@@ -124,7 +124,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in declaration order.
-    pub const ALL: &'static [Format] = &[Format::Firms, Format::UcdpGed, Format::Acled, Format::GeoJson, Format::Patrol];
+    pub const ALL: &'static [Format] = &[
+        Format::Firms,
+        Format::UcdpGed,
+        Format::Acled,
+        Format::GeoJson,
+        Format::Patrol,
+    ];
 
     /// The stable name used on the command line and in summaries.
     pub fn as_str(self) -> &'static str {
