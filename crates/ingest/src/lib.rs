@@ -212,8 +212,8 @@ pub struct FileSummary {
     /// How the bytes were decoded: `UTF-8`, `UTF-8 (BOM)`, `UTF-16LE (BOM)`,
     /// `UTF-16BE (BOM)` or `windows-1252 (not valid UTF-8)`.
     pub encoding: &'static str,
-    /// Data rows (GeoJSON: features) seen. Blank lines, and rows whose fields are all
-    /// blank, are not rows.
+    /// Data rows (GeoJSON: features; patrol reports: events and weapon sightings) seen.
+    /// Blank lines, and rows whose fields are all blank, are not rows.
     pub rows_read: u64,
     /// Rows that became observations.
     pub rows_kept: u64,
