@@ -1,6 +1,7 @@
 //! Feeds arbitrary bytes to `truce_ingest::read` under every format (detected and each
-//! forced one). The first byte chooses `strict` and `drop_duplicates`; the rest is the
-//! file. A panic, or a summary whose counts do not add up, is a crash.
+//! forced one, patrol reports included), and to `read_gaps`. The first byte chooses
+//! `strict` and `drop_duplicates`; the rest is the file. A panic, or a summary whose
+//! counts do not add up, is a crash.
 
 #![no_main]
 
@@ -17,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         Some(Format::UcdpGed),
         Some(Format::Acled),
         Some(Format::GeoJson),
+        Some(Format::Patrol),
     ];
     for format in formats {
         let opts = ReadOptions {
@@ -34,4 +36,5 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    let _ = truce_ingest::read_gaps("fuzz.jsonl", bytes);
 });

@@ -24,7 +24,9 @@ pub enum Outcome {
 
 #[derive(Args)]
 pub struct IngestArgs {
-    /// Feed files, or folders whose .csv, .geojson and .json files are all read.
+    /// Feed files, or folders whose .csv, .geojson and .json files are all read. The
+    /// coverage gaps of patrol-report files are written beside --out as
+    /// `<out stem>.gaps.jsonl`.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// The GeoParquet file to write.
@@ -36,7 +38,8 @@ pub struct IngestArgs {
     /// Leave out rows identical to an earlier row of the same file.
     #[arg(long)]
     pub drop_duplicates: bool,
-    /// Read every file as this format instead of detecting it: firms, ucdp_ged, acled, geojson.
+    /// Read every file as this format instead of detecting it: firms, ucdp_ged, acled,
+    /// geojson, patrol.
     #[arg(long)]
     pub format: Option<String>,
     /// Chain of custody: append one `ingested_batch` entry per file (its SHA-256, reader,
@@ -150,7 +153,10 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
                 .iter()
                 .copied()
                 .find(|x| x.as_str() == f)
-                .with_context(|| format!("--format {f}: expected one of firms, ucdp_ged, acled, geojson"))?,
+                .with_context(|| {
+                    let names: Vec<&str> = Format::ALL.iter().map(|x| x.as_str()).collect();
+                    format!("--format {f}: expected one of {}", names.join(", "))
+                })?,
         ),
     };
     let opts = ReadOptions { strict: a.strict, drop_duplicates: a.drop_duplicates, format };
@@ -162,17 +168,32 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
     let pb = progress::bar(total_bytes, "ingest");
     // Files are read in parallel; any file-level error (or any bad row under --strict)
     // stops everything before a byte is written.
-    let results: Vec<Result<truce_ingest::Ingested>> = files
+    let results: Vec<Result<truce_ingest::PatrolIngested>> = files
         .par_iter()
         .map(|f| {
             let bytes = read(f)?;
-            let r = truce_ingest::read(&name_of(f), &bytes, &opts).map_err(anyhow::Error::from);
+            let r = truce_ingest::read_with_gaps(&name_of(f), &bytes, &opts).map_err(anyhow::Error::from);
             pb.inc(bytes.len() as u64);
             r
         })
         .collect();
     pb.finish_and_clear();
-    let ingested: Vec<truce_ingest::Ingested> = results.into_iter().collect::<Result<_>>()?;
+    let (ingested, gaps): (Vec<truce_ingest::Ingested>, Vec<Vec<truce_model::CoverageGap>>) =
+        results.into_iter().collect::<Result<Vec<_>>>()?.into_iter().map(|p| (p.ingested, p.gaps)).unzip();
+    let gaps: Vec<truce_model::CoverageGap> = gaps.into_iter().flatten().collect();
+    // Patrol reports' coverage gaps go beside the observations, written even when no
+    // observation was kept: a place nobody could see must not read as calm.
+    let gaps_path = {
+        let stem = a.out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        a.out.with_file_name(format!("{stem}.gaps.jsonl"))
+    };
+    let write_gaps = || -> Result<()> {
+        if !gaps.is_empty() {
+            write_atomic(&gaps_path, truce_ingest::write_gaps(&gaps).as_bytes())?;
+            println!("{} coverage gaps -> {}", gaps.len(), gaps_path.display());
+        }
+        Ok(())
+    };
     let summaries: Vec<truce_ingest::FileSummary> = ingested.iter().map(|i| i.summary.clone()).collect();
     let (mut read, mut kept, mut rejected) = (0u64, 0u64, 0u64);
     for i in &ingested {
@@ -183,7 +204,8 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
     }
     let batches: Vec<RecordBatch> = ingested.into_iter().flat_map(|i| i.batches).collect();
     if kept == 0 {
-        return Ok(Outcome::NothingFound(format!("{read} rows read, none kept: nothing written")));
+        write_gaps()?;
+        return Ok(Outcome::NothingFound(format!("{read} rows read, none kept: no observations written")));
     }
     // Open the log before writing anything, so a bad log path refuses the whole ingest.
     let mut log = match &a.log {
@@ -195,6 +217,7 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
         std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     }
     let bytes = truce_store::write_geoparquet(&a.out, &schema, &batches)?;
+    write_gaps()?;
     println!(
         "{} files: {read} rows read, {kept} kept, {rejected} rejected -> {} ({:.1} MB)",
         files.len(),
@@ -226,6 +249,9 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
             Ok(r) => r,
             Err(e) => {
                 let _ = std::fs::remove_file(&a.out);
+                if !gaps.is_empty() {
+                    let _ = std::fs::remove_file(&gaps_path);
+                }
                 return Err(anyhow::Error::from(e).context(format!("evidence log: append failed; {} removed", a.out.display())));
             }
         };

@@ -83,7 +83,10 @@ pub fn read_gaps(name: &str, bytes: &[u8]) -> Result<Vec<CoverageGap>, IngestErr
             invalid(
                 line,
                 "document".into(),
-                format!("trailing characters after the gap (column {}): one gap per line", e.column()),
+                format!(
+                    "trailing characters after the gap (column {}): one gap per line",
+                    e.column()
+                ),
             )
         })?;
         check(&gap).map_err(|(field, why)| invalid(line, field, why))?;
@@ -122,7 +125,8 @@ fn check(g: &CoverageGap) -> Result<(), (String, String)> {
         ));
     }
     let sha = &g.provenance.file_sha256;
-    if !sha.is_empty() && !(sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())) {
+    let hex64 = sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+    if !sha.is_empty() && !hex64 {
         return Err(("file_sha256".into(), "not 64 hexadecimal digits".into()));
     }
     Ok(())

@@ -3,9 +3,14 @@
 //! [`read`] takes a file's name and bytes and returns its observations as Arrow batches
 //! (in [`truce_model::observations_schema`]) with a [`FileSummary`] of what was read,
 //! kept and refused. The formats are NASA FIRMS CSV (full VIIRS/MODIS and the
-//! `LATITUDE,LONGITUDE,ACQ_DATE` variant), UCDP GED CSV, ACLED CSV and GeoJSON points;
-//! the header (or a leading `{`) tells them apart, or the caller forces one with
-//! [`ReadOptions::format`].
+//! `LATITUDE,LONGITUDE,ACQ_DATE` variant), UCDP GED CSV, ACLED CSV, GeoJSON points and
+//! monitors' patrol reports (`truce-patrol/1` JSON, [`patrol`]); the header (or a
+//! leading `{`, and for patrol reports their `"format"` member) tells them apart, or the
+//! caller forces one with [`ReadOptions::format`].
+//!
+//! Patrol reports also state coverage gaps (restrictions of movement, cameras offline):
+//! [`read_with_gaps`] and [`read_patrol`] return them beside the observations, and
+//! [`gaps`] reads and writes them as JSON lines ([`read_gaps`], [`write_gaps`]).
 //!
 //! Real feeds are messy, and that is normal here: mixed date notations in one file (see
 //! [`time`]), UTF-8 or Windows-1252 text, byte-order marks, CRLF, blank lines, stray
@@ -13,15 +18,17 @@
 //! skipped and counted, or, with [`ReadOptions::strict`], the whole file is refused and
 //! nothing is returned. No input makes a reader panic, and every input is bounded by a
 //! named limit ([`FILE_BYTES_MAX`], [`ROWS_MAX`], [`FIELD_BYTES_MAX`], [`FIELDS_MAX`],
-//! [`GEOJSON_BYTES_MAX`], [`GEOJSON_FEATURES_MAX`]).
+//! [`GEOJSON_BYTES_MAX`], [`GEOJSON_FEATURES_MAX`], [`PATROL_BYTES_MAX`] and the other
+//! `PATROL_*` limits in [`patrol`], [`GAPS_BYTES_MAX`], [`GAPS_MAX`]).
 //!
 //! The core is pure: it never touches the disk or the clock. Each observation's
 //! provenance is the SHA-256 of the original bytes and its line (1-based, counting the
-//! header; for GeoJSON the 1-based feature index), and its id is
+//! header; for GeoJSON the 1-based feature index; for patrol reports the 1-based row
+//! index of the event or sighting), and its id is
 //! [`truce_model::observation_id`] of the two.
 //!
 //! How each source's fields become an observation's time, place and kind is documented
-//! with its reader: [`firms`], [`ucdp`], [`acled`], [`points`].
+//! with its reader: [`firms`], [`ucdp`], [`acled`], [`points`], [`patrol`].
 //!
 //! ```
 //! use truce_ingest::{read, Format, ReadOptions};
@@ -117,7 +124,13 @@ pub enum Format {
 
 impl Format {
     /// Every format, in declaration order.
-    pub const ALL: &'static [Format] = &[Format::Firms, Format::UcdpGed, Format::Acled, Format::GeoJson, Format::Patrol];
+    pub const ALL: &'static [Format] = &[
+        Format::Firms,
+        Format::UcdpGed,
+        Format::Acled,
+        Format::GeoJson,
+        Format::Patrol,
+    ];
 
     /// The stable name used on the command line and in summaries.
     pub fn as_str(self) -> &'static str {
@@ -199,8 +212,8 @@ pub struct FileSummary {
     /// How the bytes were decoded: `UTF-8`, `UTF-8 (BOM)`, `UTF-16LE (BOM)`,
     /// `UTF-16BE (BOM)` or `windows-1252 (not valid UTF-8)`.
     pub encoding: &'static str,
-    /// Data rows (GeoJSON: features) seen. Blank lines, and rows whose fields are all
-    /// blank, are not rows.
+    /// Data rows (GeoJSON: features; patrol reports: events and weapon sightings) seen.
+    /// Blank lines, and rows whose fields are all blank, are not rows.
     pub rows_read: u64,
     /// Rows that became observations.
     pub rows_kept: u64,

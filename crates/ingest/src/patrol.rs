@@ -336,8 +336,14 @@ impl<'t> Lines<'t> {
 fn parse_document(text: &str) -> Result<Doc<'_>, Fault> {
     let mut de = serde_json::Deserializer::from_str(text);
     let doc: Doc = serde_path_to_error::deserialize(&mut de).map_err(|e| fault(e, "", 1))?;
-    de.end()
-        .map_err(|e| Fault::new(e.line() as u64, "document", "not JSON", "trailing characters after the document"))?;
+    de.end().map_err(|e| {
+        Fault::new(
+            e.line() as u64,
+            "document",
+            "not JSON",
+            "trailing characters after the document",
+        )
+    })?;
     Ok(doc)
 }
 
@@ -373,7 +379,12 @@ pub(crate) fn fault(e: serde_path_to_error::Error<serde_json::Error>, prefix: &s
     use serde_json::error::Category;
     match inner.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
-            return Fault::new(line, field, "not JSON", format!("not JSON: {} (column {c})", clip_to(&msg, 200)))
+            return Fault::new(
+                line,
+                field,
+                "not JSON",
+                format!("not JSON: {} (column {c})", clip_to(&msg, 200)),
+            )
         }
         Category::Data => {}
     }
@@ -391,8 +402,16 @@ pub(crate) fn fault(e: serde_path_to_error::Error<serde_json::Error>, prefix: &s
         } else {
             member(&name)
         };
-        let expected = rest.split_once(", ").map(|(_, e)| e).unwrap_or("there are no fields here");
-        return Fault::new(line, field, "unknown field", format!("unknown field ({})", clip_to(expected, 200)));
+        let expected = rest
+            .split_once(", ")
+            .map(|(_, e)| e)
+            .unwrap_or("there are no fields here");
+        return Fault::new(
+            line,
+            field,
+            "unknown field",
+            format!("unknown field ({})", clip_to(expected, 200)),
+        );
     }
     let reason = if msg.starts_with("invalid type") {
         "wrong type"
@@ -734,7 +753,11 @@ fn event(post: &Post, e: EventIn, path: &str, obs: &mut Observation) -> Result<(
     let err = |field: &str, reason: &'static str, detail: String| row_err(path, field, reason, detail, "events[]");
     let total = e.counts.total();
     if total == 0 {
-        return Err(err("counts", "all zero", "every count is zero: nothing was perceived".into()));
+        return Err(err(
+            "counts",
+            "all zero",
+            "every count is zero: nothing was perceived".into(),
+        ));
     }
     obs.time = row_time(post, e.time, e.start, e.end).map_err(|(f, r, d)| err(f, r, d))?;
     let perception = perceptions(post, e.perception, false).map_err(|(r, d)| err("perception", r, d))?;
@@ -749,17 +772,20 @@ fn event(post: &Post, e: EventIn, path: &str, obs: &mut Observation) -> Result<(
     let weapon = e.weapon.as_ref().map(|n| n.0.as_str()).unwrap_or("unknown");
     let (mut class, calibre) = classify_weapon(weapon, e.calibre_mm.map(|c| c.0));
     let c = &e.counts;
-    if class == WeaponClass::Other
-        && e.weapon.is_none()
-        && c.bursts.0 + c.shots.0 == total
-    {
+    if class == WeaponClass::Other && e.weapon.is_none() && c.bursts.0 + c.shots.0 == total {
         class = WeaponClass::SmallArms;
     }
     let half = e
         .bearing
         .as_ref()
         .map(|b| e.bearing_uncertainty_deg.map(|h| h.0).unwrap_or(b.half_width));
-    let (place, located) = locate(post, e.bearing.as_ref().map(|b| b.deg), half, e.distance_km, default_range_km(kind));
+    let (place, located) = locate(
+        post,
+        e.bearing.as_ref().map(|b| b.deg),
+        half,
+        e.distance_km,
+        default_range_km(kind),
+    );
     obs.lon = place.lon;
     obs.lat = place.lat;
     obs.uncertainty_m = place.uncertainty_m;
@@ -859,7 +885,11 @@ fn row_time(
             }
             Ok(window(s.at, e.at))
         }
-        (Some(_), _, _) => Err(("time", "time and window", "give `time` or `start` and `end`, not both".into())),
+        (Some(_), _, _) => Err((
+            "time",
+            "time and window",
+            "give `time` or `start` and `end`, not both".into(),
+        )),
         (None, Some(_), None) => Err(("end", "missing", "missing (a window needs `start` and `end`)".into())),
         (None, None, Some(_)) => Err(("start", "missing", "missing (a window needs `start` and `end`)".into())),
     }
@@ -1245,8 +1275,22 @@ fn gap_circle(
     let (lon, lat) = match (lon, lat) {
         (Some(x), Some(y)) => (x.0, y.0),
         (None, None) => (post.lon, post.lat),
-        (Some(_), None) => return Err(Fault::new(line, join(path, "lat"), "missing", "missing (`lon` is given)")),
-        (None, Some(_)) => return Err(Fault::new(line, join(path, "lon"), "missing", "missing (`lat` is given)")),
+        (Some(_), None) => {
+            return Err(Fault::new(
+                line,
+                join(path, "lat"),
+                "missing",
+                "missing (`lon` is given)",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Fault::new(
+                line,
+                join(path, "lon"),
+                "missing",
+                "missing (`lat` is given)",
+            ))
+        }
     };
     Ok(GapArea::Circle {
         lon,
@@ -1358,10 +1402,18 @@ pub(crate) fn check_area(a: &GapArea) -> Result<(), (&'static str, &'static str,
             range(max_lon, "max_lon", 180.0)?;
             range(max_lat, "max_lat", 90.0)?;
             if min_lon > max_lon {
-                return Err(("max_lon", "min above max", format!("{max_lon} is below min_lon {min_lon}")));
+                return Err((
+                    "max_lon",
+                    "min above max",
+                    format!("{max_lon} is below min_lon {min_lon}"),
+                ));
             }
             if min_lat > max_lat {
-                return Err(("max_lat", "min above max", format!("{max_lat} is below min_lat {min_lat}")));
+                return Err((
+                    "max_lat",
+                    "min above max",
+                    format!("{max_lat} is below min_lat {min_lat}"),
+                ));
             }
             Ok(())
         }
@@ -1581,7 +1633,16 @@ pub fn classify_weapon(text: &str, calibre_mm: Option<f64>) -> (WeaponClass, Opt
         WeaponClass::Other
     } else if any_word(
         &t,
-        &["tochka", "tochka-u", "iskander", "9k79", "ss-21", "tactical missile", "ballistic missile", "missile system"],
+        &[
+            "tochka",
+            "tochka-u",
+            "iskander",
+            "9k79",
+            "ss-21",
+            "tactical missile",
+            "ballistic missile",
+            "missile system",
+        ],
     ) {
         WeaponClass::Heavy
     } else if any_word(
@@ -1827,7 +1888,10 @@ impl<'de> Deserialize<'de> for Note {
 }
 
 /// A number checked by `check`, which says what is wrong with a bad one.
-fn checked_number<'de, D: Deserializer<'de>>(d: D, check: impl Fn(f64) -> Result<f64, String>) -> Result<f64, D::Error> {
+fn checked_number<'de, D: Deserializer<'de>>(
+    d: D,
+    check: impl Fn(f64) -> Result<f64, String>,
+) -> Result<f64, D::Error> {
     let v = f64::deserialize(d)?;
     check(v).map_err(de::Error::custom)
 }
@@ -1909,7 +1973,9 @@ impl<'de> Deserialize<'de> for Count {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
                 if v > PATROL_COUNT_MAX {
-                    return Err(E::custom(format!("{v} is outside [0, {PATROL_COUNT_MAX}] (PATROL_COUNT_MAX)")));
+                    return Err(E::custom(format!(
+                        "{v} is outside [0, {PATROL_COUNT_MAX}] (PATROL_COUNT_MAX)"
+                    )));
                 }
                 Ok(Count(v))
             }
@@ -1927,7 +1993,9 @@ impl<'de> Deserialize<'de> for Count {
                     return Err(E::custom(format!("{v} is not a whole number")));
                 }
                 if v > PATROL_COUNT_MAX as f64 {
-                    return Err(E::custom(format!("{v} is outside [0, {PATROL_COUNT_MAX}] (PATROL_COUNT_MAX)")));
+                    return Err(E::custom(format!(
+                        "{v} is outside [0, {PATROL_COUNT_MAX}] (PATROL_COUNT_MAX)"
+                    )));
                 }
                 Ok(Count(v as u64))
             }
@@ -2181,11 +2249,18 @@ mod tests {
                     let q = Geodesic.destination(o, b, r * 1000.0);
                     let d = Geodesic.distance(c, q);
                     farthest = farthest.max(d);
-                    assert!(d <= p.uncertainty_m, "{bearing}±{half} {min}-{max}: {d} > {}", p.uncertainty_m);
+                    assert!(
+                        d <= p.uncertainty_m,
+                        "{bearing}±{half} {min}-{max}: {d} > {}",
+                        p.uncertainty_m
+                    );
                 }
             }
             // And not much more than needed.
-            assert!(p.uncertainty_m <= (farthest * 1.01).max(POSITION_UNCERTAINTY_M), "{p:?} vs {farthest}");
+            assert!(
+                p.uncertainty_m <= (farthest * 1.01).max(POSITION_UNCERTAINTY_M),
+                "{p:?} vs {farthest}"
+            );
         }
         // A hand check: 3-5 km due east ± 22.5°: centre 4 km out; the far corners are
         // sqrt(5² + 4² - 2·5·4·cos 22.5°) = 2.011 km away (on the plane), the near ones
@@ -2216,7 +2291,16 @@ mod tests {
             let b: Band = serde_json::from_str(input).unwrap();
             assert_eq!((b.min, b.max), (min, max), "{input}");
         }
-        for bad in ["\"5-3\"", "\"a-b\"", "[1]", "[1,2,3]", "{\"min\":1}", "-1", "101", "\"-1-2\""] {
+        for bad in [
+            "\"5-3\"",
+            "\"a-b\"",
+            "[1]",
+            "[1,2,3]",
+            "{\"min\":1}",
+            "-1",
+            "101",
+            "\"-1-2\"",
+        ] {
             assert!(serde_json::from_str::<Band>(bad).is_err(), "{bad}");
         }
     }
@@ -2236,7 +2320,12 @@ mod tests {
             ("artillery", None, Other, None),
             ("152mm artillery", None, Artillery100mmPlus, Some(152.0)),
             ("howitzer 2S1 Gvozdika", None, Artillery100mmPlus, Some(122.0)),
-            ("self-propelled howitzers (2S3 Akatsiya)", None, Artillery100mmPlus, Some(152.0)),
+            (
+                "self-propelled howitzers (2S3 Akatsiya)",
+                None,
+                Artillery100mmPlus,
+                Some(152.0),
+            ),
             ("2S7 Pion", None, Heavy, Some(203.0)),
             ("anti-tank gun MT-12 Rapira", None, Artillery100mmPlus, Some(100.0)),
             ("anti-tank guided missile", None, Other, None),
@@ -2288,7 +2377,10 @@ mod tests {
         assert_eq!(join("", "."), "document");
         assert_eq!(join("reports[0]", "posts[1].lon"), "reports[0].posts[1].lon");
         assert_eq!(join("reports[0]", "."), "reports[0]");
-        assert_eq!(row_key("reports[0].posts[1].events[12].counts.bursts", "events[]"), "events[].counts.bursts");
+        assert_eq!(
+            row_key("reports[0].posts[1].events[12].counts.bursts", "events[]"),
+            "events[].counts.bursts"
+        );
         assert_eq!(row_key("reports[0].posts[1].weapons[3]", "weapons[]"), "weapons[]");
         assert!(has_word("two howitzers seen", "howitzer"));
         assert!(!has_word("2s19", "2s1"));

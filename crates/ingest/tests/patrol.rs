@@ -42,7 +42,10 @@ fn smm_style_report() {
     assert_eq!(detect(&bytes), Some(Format::Patrol));
     let got = read_patrol("smm.json", &bytes, &ReadOptions::default()).unwrap();
     let s = &got.ingested.summary;
-    assert_eq!((s.format, s.rows_read, s.rows_kept, s.rejected_total(), s.duplicates), (Format::Patrol, 13, 13, 0, 0));
+    assert_eq!(
+        (s.format, s.rows_read, s.rows_kept, s.rejected_total(), s.duplicates),
+        (Format::Patrol, 13, 13, 0, 0)
+    );
     let obs = all(&got.ingested.batches);
     let lines: Vec<String> = obs.iter().map(describe).collect();
     assert_eq!(
@@ -76,10 +79,22 @@ fn smm_style_report() {
     let a = attrs(e);
     assert_eq!(e.time.start.to_rfc3339(), "2019-07-11T18:14:00+00:00");
     assert_eq!(e.time.end.to_rfc3339(), "2019-07-11T18:37:00+00:00");
-    assert!((e.lon - 37.8213).abs() < 1e-4 && (e.lat - 47.0947).abs() < 1e-4, "{e:?}");
-    assert_eq!(a["counts"], serde_json::json!({"explosions": 12, "projectiles": 0, "muzzle_flashes": 0, "flares": 0, "bursts": 0, "shots": 0}));
+    assert!(
+        (e.lon - 37.8213).abs() < 1e-4 && (e.lat - 47.0947).abs() < 1e-4,
+        "{e:?}"
+    );
     assert_eq!(
-        (&a["report_id"], &a["monitor"], &a["post_kind"], &a["perception"], &a["direction"]),
+        a["counts"],
+        serde_json::json!({"explosions": 12, "projectiles": 0, "muzzle_flashes": 0, "flares": 0, "bursts": 0, "shots": 0})
+    );
+    assert_eq!(
+        (
+            &a["report_id"],
+            &a["monitor"],
+            &a["post_kind"],
+            &a["perception"],
+            &a["direction"]
+        ),
         (
             &serde_json::json!("SMM-DR-2019-07-12/DON"),
             &serde_json::json!("SMM Donetsk hub"),
@@ -88,7 +103,14 @@ fn smm_style_report() {
             &serde_json::json!("undetermined")
         )
     );
-    assert_eq!((&a["bearing"], &a["bearing_deg"], &a["bearing_uncertainty_deg"]), (&serde_json::json!("E"), &serde_json::json!(90.0), &serde_json::json!(22.5)));
+    assert_eq!(
+        (&a["bearing"], &a["bearing_deg"], &a["bearing_uncertainty_deg"]),
+        (
+            &serde_json::json!("E"),
+            &serde_json::json!(90.0),
+            &serde_json::json!(22.5)
+        )
+    );
     // Every event has the same keys, every sighting too.
     let keys = |o: &Observation| -> Vec<String> { attrs(o).as_object().unwrap().keys().cloned().collect() };
     for o in &obs[1..6] {
@@ -98,11 +120,14 @@ fn smm_style_report() {
         assert_eq!(keys(o), keys(&obs[6]));
     }
     // The weapons seen: storage and whether that is in storage.
-    let storage: Vec<(String, String)> =
-        obs.iter().filter(|o| o.kind == truce_model::ObservationKind::WeaponSighting).map(|o| {
+    let storage: Vec<(String, String)> = obs
+        .iter()
+        .filter(|o| o.kind == truce_model::ObservationKind::WeaponSighting)
+        .map(|o| {
             let a = attrs(o);
             (a["storage"].as_str().unwrap().to_string(), a["in_storage"].to_string())
-        }).collect();
+        })
+        .collect();
     assert_eq!(
         storage,
         [
@@ -119,20 +144,40 @@ fn smm_style_report() {
     assert_eq!(g.len(), 3);
     assert_eq!(
         g.iter().map(|g| (g.reason, g.provenance.line)).collect::<Vec<_>>(),
-        [(GapReason::DeniedAccess, 122), (GapReason::SensorOutage, 139), (GapReason::DeniedAccess, 181)]
+        [
+            (GapReason::DeniedAccess, 122),
+            (GapReason::SensorOutage, 139),
+            (GapReason::DeniedAccess, 181)
+        ]
     );
     // A restriction at a time runs to the end of the patrol leg, around the leg's
     // position, with the default radius.
     assert_eq!(g[0].time.start.to_rfc3339(), "2019-07-12T07:12:00+00:00");
     assert_eq!(g[0].time.end.to_rfc3339(), "2019-07-12T12:00:00+00:00");
-    assert_eq!(g[0].area, GapArea::Circle { lon: 37.665, lat: 47.84, radius_km: 10.0 });
+    assert_eq!(
+        g[0].area,
+        GapArea::Circle {
+            lon: 37.665,
+            lat: 47.84,
+            radius_km: 10.0
+        }
+    );
     assert_eq!(
         g[0].note,
         "restriction of movement at a checkpoint near Olenivka by armed formation members: denied the SMM passage, \
          citing orders from superiors [report SMM-DR-2019-07-12/DON, SMM Donetsk hub]"
     );
-    assert_eq!(g[2].area, GapArea::Circle { lon: 38.535, lat: 48.679, radius_km: 3.0 });
-    assert!(g.iter().all(|g| g.source == SourceKind::Patrol && g.provenance.file_sha256 == s.sha256));
+    assert_eq!(
+        g[2].area,
+        GapArea::Circle {
+            lon: 38.535,
+            lat: 48.679,
+            radius_km: 3.0
+        }
+    );
+    assert!(g
+        .iter()
+        .all(|g| g.source == SourceKind::Patrol && g.provenance.file_sha256 == s.sha256));
 
     // The gaps as JSON lines, and back.
     let jsonl = write_gaps(g);
@@ -143,7 +188,12 @@ fn smm_style_report() {
     // read() detects the format and returns the same observations, without the gaps.
     let plain = read("smm.json", &bytes, &ReadOptions::default()).unwrap();
     assert_eq!(all(&plain.batches), obs);
-    assert_eq!(read_with_gaps("smm.json", &bytes, &ReadOptions::default()).unwrap().gaps, *g);
+    assert_eq!(
+        read_with_gaps("smm.json", &bytes, &ReadOptions::default())
+            .unwrap()
+            .gaps,
+        *g
+    );
 }
 
 #[test]
@@ -153,10 +203,15 @@ fn same_report_in_other_layouts() {
     let pretty = all(&read("a.json", &bytes, &ReadOptions::default()).unwrap().batches);
     // On one line: the same places, kinds and attributes; ids still unique.
     let one_line = serde_json::to_string(&value).unwrap();
-    let got = all(&read("b.json", one_line.as_bytes(), &ReadOptions::default()).unwrap().batches);
+    let got = all(&read("b.json", one_line.as_bytes(), &ReadOptions::default())
+        .unwrap()
+        .batches);
     assert_eq!(got.len(), pretty.len());
     for (a, b) in got.iter().zip(&pretty) {
-        assert_eq!((a.lon, a.lat, a.uncertainty_m, a.kind, &a.attributes, a.provenance.line), (b.lon, b.lat, b.uncertainty_m, b.kind, &b.attributes, b.provenance.line));
+        assert_eq!(
+            (a.lon, a.lat, a.uncertainty_m, a.kind, &a.attributes, a.provenance.line),
+            (b.lon, b.lat, b.uncertainty_m, b.kind, &b.attributes, b.provenance.line)
+        );
     }
     let ids: std::collections::HashSet<&str> = got.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids.len(), got.len());
@@ -177,7 +232,10 @@ fn bad_events_are_skipped_or_refuse_the_file() {
     let got = read("bad_events.json", &bytes, &ReadOptions::default()).unwrap();
     let s = &got.summary;
     // 13 events and 4 sightings; the last event repeats the first (kept, counted).
-    assert_eq!((s.rows_read, s.rows_kept, s.rejected_total(), s.duplicates), (17, 2, 15, 1));
+    assert_eq!(
+        (s.rows_read, s.rows_kept, s.rejected_total(), s.duplicates),
+        (17, 2, 15, 1)
+    );
     assert_eq!(
         s.messages,
         [
@@ -228,7 +286,10 @@ fn bad_events_are_skipped_or_refuse_the_file() {
         ]
     );
     // Dropping duplicates leaves the first event only.
-    let opts = ReadOptions { drop_duplicates: true, ..ReadOptions::default() };
+    let opts = ReadOptions {
+        drop_duplicates: true,
+        ..ReadOptions::default()
+    };
     let got = read("bad_events.json", &bytes, &opts).unwrap();
     assert_eq!((got.summary.rows_kept, got.summary.duplicates_dropped), (1, 1));
     // Strict: refused at the first bad event.
@@ -270,7 +331,9 @@ fn doc(post_fields: &str) -> String {
 }
 
 fn err(text: &str) -> String {
-    read("p.json", text.as_bytes(), &ReadOptions::default()).map(|g| g.summary.to_string()).unwrap_or_else(|e| e.to_string())
+    read("p.json", text.as_bytes(), &ReadOptions::default())
+        .map(|g| g.summary.to_string())
+        .unwrap_or_else(|e| e.to_string())
 }
 
 #[test]
@@ -314,7 +377,10 @@ fn document_errors_name_the_field() {
         assert_eq!(err(text), expected, "{text:.200}");
     }
     // Any bytes forced through the patrol reader are refused, not a panic.
-    let opts = ReadOptions { format: Some(Format::Patrol), ..ReadOptions::default() };
+    let opts = ReadOptions {
+        format: Some(Format::Patrol),
+        ..ReadOptions::default()
+    };
     let e = read("f.csv", b"latitude,longitude,acq_date\n1,2,2022-01-01\n", &opts).unwrap_err();
     assert_eq!(e.to_string(), "f.csv:1: document: not JSON: expected value (column 1)");
     let deep = format!("{{\"format\":\"truce-patrol/1\",\"reports\":[{}", "[".repeat(100_000));
@@ -332,30 +398,52 @@ fn event_places_and_times() {
     let o = one(r#"{"counts":{"bursts":3},"perception":"heard"}"#);
     assert_eq!((o.lon, o.lat, o.uncertainty_m), (37.7, 48.0, 3000.0));
     assert_eq!(attrs(&o)["weapon_class"], "small_arms");
-    assert_eq!((o.time.start.to_rfc3339().as_str(), o.time.precision.as_str()), ("2019-07-12T08:00:00+00:00", "day"));
+    assert_eq!(
+        (o.time.start.to_rfc3339().as_str(), o.time.precision.as_str()),
+        ("2019-07-12T08:00:00+00:00", "day")
+    );
     // A band without a bearing: at the observer, radius the band's maximum.
     let o = one(r#"{"counts":{"explosions":3},"distance_km":"5-10","perception":"heard"}"#);
     assert_eq!((o.lon, o.lat, o.uncertainty_m), (37.7, 48.0, 10_000.0));
     assert_eq!(attrs(&o)["located"], "observer_distance");
     // A bearing without a band: 0 to the default range along it.
     let o = one(r#"{"counts":{"explosions":3},"bearing":"S","perception":"heard"}"#);
-    assert!((o.lat - (48.0 - 5.0 / 111.2)).abs() < 1e-3 && (o.lon - 37.7).abs() < 1e-9, "{o:?}");
+    assert!(
+        (o.lat - (48.0 - 5.0 / 111.2)).abs() < 1e-3 && (o.lon - 37.7).abs() < 1e-9,
+        "{o:?}"
+    );
     assert_eq!(attrs(&o)["located"], "bearing_default_range");
     // A time with seconds is a second; a whole minute a minute.
     let o = one(r#"{"counts":{"shots":1},"time":"2019-07-12T08:30:15Z","perception":"heard"}"#);
-    assert_eq!((o.time.precision.as_str(), (o.time.end - o.time.start).num_seconds()), ("second", 1));
+    assert_eq!(
+        (o.time.precision.as_str(), (o.time.end - o.time.start).num_seconds()),
+        ("second", 1)
+    );
     let o = one(r#"{"counts":{"shots":1},"time":"2019-07-12T11:30:00+03:00","perception":"heard"}"#);
-    assert_eq!((o.time.start.to_rfc3339().as_str(), o.time.precision.as_str()), ("2019-07-12T08:30:00+00:00", "minute"));
+    assert_eq!(
+        (o.time.start.to_rfc3339().as_str(), o.time.precision.as_str()),
+        ("2019-07-12T08:30:00+00:00", "minute")
+    );
     // Nothing is placed more precisely than the observer's own position.
-    let o = one(r#"{"counts":{"explosions":1},"bearing":90,"bearing_uncertainty_deg":0,"distance_km":0,"perception":"seen"}"#);
+    let o = one(
+        r#"{"counts":{"explosions":1},"bearing":90,"bearing_uncertainty_deg":0,"distance_km":0,"perception":"seen"}"#,
+    );
     assert_eq!(o.uncertainty_m, POSITION_UNCERTAINTY_M);
 }
 
 #[test]
 fn gaps_files() {
     let err = read_gaps("bad_gaps.jsonl", &fixture("bad_gaps.jsonl")).unwrap_err();
-    assert_eq!(err.to_string(), "bad_gaps.jsonl:3: area.radius_km: -1 is outside (0, 500]");
-    let ok = std::str::from_utf8(&fixture("bad_gaps.jsonl")).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(
+        err.to_string(),
+        "bad_gaps.jsonl:3: area.radius_km: -1 is outside (0, 500]"
+    );
+    let ok = std::str::from_utf8(&fixture("bad_gaps.jsonl"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
     let gaps = read_gaps("g.jsonl", ok.as_bytes()).unwrap();
     // No provenance in the line: the gaps file's own hash and line.
     assert_eq!(gaps[0].provenance.line, 1);

@@ -276,7 +276,7 @@ fn geojson_fields() {
         (r#"{"time":"2022-03-01","kind":" Armed_Clash ","uncertainty_m":12.25}"#, "2022-03-01 00:00 2022-03-02 00:00 day ±12 armed_clash {}"),
         (r#"{"time":"2022-03-01","uncertainty_m":"40"}"#, "2022-03-01 00:00 2022-03-02 00:00 day ±40 other {}"),
         (r#"{"time":"2022-03-01","uncertainty_m":-1}"#, "rejected: f:1: properties.uncertainty_m: `-1` is not a number of metres >= 0"),
-        (r#"{"time":"2022-03-01","kind":"blast"}"#, "rejected: f:1: properties.kind: unknown ObservationKind `blast` (expected one of: fire, explosion, shelling, strike, armed_clash, violence_against_civilians, protest, other)"),
+        (r#"{"time":"2022-03-01","kind":"blast"}"#, "rejected: f:1: properties.kind: unknown ObservationKind `blast` (expected one of: fire, explosion, shelling, strike, armed_clash, violence_against_civilians, protest, other, small_arms, flare, weapon_sighting)"),
         (r#"{"time":"2022-03-01","kind":3}"#, "rejected: f:1: properties.kind: `3` is not a string"),
         (r#"{"time":true}"#, "rejected: f:1: properties.time: `true` is not a date string or a Unix time"),
         (r#"{"time":""}"#, "rejected: f:1: properties.time: empty"),
