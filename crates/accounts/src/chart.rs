@@ -31,14 +31,14 @@ fn people(v: f64) -> String {
     }
 }
 
-/// The chart, 900 x 440 pixels.
+/// The chart, 900 x 450 pixels.
 pub fn svg_projection(p: &Projection, title: &str) -> String {
     let n = p.months.len();
     let ymax_raw = p.months.iter().map(|m| m.p90.max(m.deterministic)).fold(p.target, f64::max) * 1.05;
     let ymin_raw = p.months.iter().map(|m| m.p10.min(m.deterministic)).fold(p.target, f64::min) * 0.95;
     let step = nice_step((ymax_raw - ymin_raw).max(1.0) / 6.0);
     let (ymin, ymax) = ((ymin_raw / step).floor() * step, (ymax_raw / step).ceil() * step);
-    let (w, h, l, r, t, b) = (900.0, 440.0, 70.0, 20.0, 46.0, 62.0);
+    let (w, h, l, r, t, b) = (900.0, 450.0, 70.0, 20.0, 46.0, 72.0);
     // Month i is drawn at its end: x(i + 1); x(0) is the start of the first month.
     let x = |i: f64| l + (w - l - r) * i / (n.max(1) as f64);
     let y = |v: f64| t + (h - t - b) * (1.0 - (v - ymin) / (ymax - ymin));
@@ -133,14 +133,16 @@ pub fn svg_projection(p: &Projection, title: &str) -> String {
         );
     }
     s += &format!(
-        "<text x=\"{l}\" y=\"{:.1}\" fill=\"#555\">Well-trained strength after each month; {} runs, seed {}; target reached (p10 / median / p90): {} / {} / {}; binding: {}</text>\n</svg>\n",
-        h - 12.0,
-        p.options.runs,
-        p.options.seed,
+        "<text x=\"{l}\" y=\"{:.1}\" fill=\"#555\">Target reached (10th / 50th / 90th percentile): {} / {} / {}; binding constraint: {}</text>\n\
+         <text x=\"{l}\" y=\"{:.1}\" fill=\"#555\">Well-trained strength after each month; {} runs, seed {}</text>\n</svg>\n",
+        h - 26.0,
         Reach::label(p.reach.p10),
         Reach::label(p.reach.p50),
         Reach::label(p.reach.p90),
-        p.binding
+        p.binding,
+        h - 9.0,
+        p.options.runs,
+        p.options.seed,
     );
     s
 }

@@ -5,6 +5,7 @@
 //! kept, no snapshot in force) or a verification failed (a proof, a signature, fsck);
 //! 2 an error (bad input, bad arguments, I/O).
 
+mod accounts_cmd;
 mod commands;
 mod files;
 mod log_cmd;
@@ -54,6 +55,12 @@ enum Command {
     /// War-related fires after The Economist's method: classify FIRMS detections into a
     /// daily table by side, or compare a table with the published one.
     Warfires(warfire_cmd::WarfiresArgs),
+    /// Pledges, allocations and deliveries per donor and category, share of GDP, heavy
+    /// weapons, monthly series, and what changed between two registry versions.
+    Pledges(accounts_cmd::PledgesArgs),
+    /// Force generation: project well-trained strength toward the agreed target.
+    #[command(subcommand)]
+    Forces(accounts_cmd::ForcesCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +74,8 @@ fn main() -> ExitCode {
         Command::Keys(c) => log_cmd::keys(c),
         Command::Log(c) => log_cmd::log(c),
         Command::Warfires(a) => warfire_cmd::warfires(a),
+        Command::Pledges(a) => accounts_cmd::pledges(a),
+        Command::Forces(c) => accounts_cmd::forces(c),
     };
     match result {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
