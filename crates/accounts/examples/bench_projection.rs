@@ -8,18 +8,39 @@ use std::time::Instant;
 use truce_accounts::*;
 
 fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("numbers"))
+        .collect();
     let runs = args.first().copied().unwrap_or(10_000) as u32;
     let months = args.get(1).copied().unwrap_or(60) as u32;
     let repeats = args.get(2).copied().unwrap_or(15) as usize;
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ukraine-2025.accounts.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/ukraine-2025.accounts.toml"
+    );
     let text = std::fs::read_to_string(path).expect("example agreement");
-    let p = read_config(path, &text).expect("valid").forces.expect("[forces]");
-    let o = RunOptions { runs, months, seed: p.seed };
+    let p = read_config(path, &text)
+        .expect("valid")
+        .forces
+        .expect("[forces]");
+    let o = RunOptions {
+        runs,
+        months,
+        seed: p.seed,
+    };
     let threads = rayon::current_num_threads();
-    println!("force projection, example agreement: {runs} runs x {months} months, {repeats} repeats");
-    println!("{:>8} {:>10} {:>10} {:>10}", "threads", "median_ms", "min_ms", "max_ms");
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+    println!(
+        "force projection, example agreement: {runs} runs x {months} months, {repeats} repeats"
+    );
+    println!(
+        "{:>8} {:>10} {:>10} {:>10}",
+        "threads", "median_ms", "min_ms", "max_ms"
+    );
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
     for (label, pool) in [(threads, None), (1, Some(&one))] {
         let mut ms: Vec<f64> = (0..repeats)
             .map(|_| {
@@ -33,7 +54,12 @@ fn main() {
             })
             .collect();
         ms.sort_by(f64::total_cmp);
-        println!("{label:>8} {:>10.1} {:>10.1} {:>10.1}", ms[ms.len() / 2], ms[0], ms[ms.len() - 1]);
+        println!(
+            "{label:>8} {:>10.1} {:>10.1} {:>10.1}",
+            ms[ms.len() / 2],
+            ms[0],
+            ms[ms.len() - 1]
+        );
     }
     let r = project(&p, &o).expect("projection");
     println!(

@@ -19,7 +19,9 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Thousands with a `k`: `800k`, `1.2M`.
@@ -34,17 +36,37 @@ fn people(v: f64) -> String {
 /// The chart, 900 x 450 pixels.
 pub fn svg_projection(p: &Projection, title: &str) -> String {
     let n = p.months.len();
-    let ymax_raw = p.months.iter().map(|m| m.p90.max(m.deterministic)).fold(p.target, f64::max) * 1.05;
-    let ymin_raw = p.months.iter().map(|m| m.p10.min(m.deterministic)).fold(p.target, f64::min) * 0.95;
+    let ymax_raw = p
+        .months
+        .iter()
+        .map(|m| m.p90.max(m.deterministic))
+        .fold(p.target, f64::max)
+        * 1.05;
+    let ymin_raw = p
+        .months
+        .iter()
+        .map(|m| m.p10.min(m.deterministic))
+        .fold(p.target, f64::min)
+        * 0.95;
     let step = nice_step((ymax_raw - ymin_raw).max(1.0) / 6.0);
-    let (ymin, ymax) = ((ymin_raw / step).floor() * step, (ymax_raw / step).ceil() * step);
+    let (ymin, ymax) = (
+        (ymin_raw / step).floor() * step,
+        (ymax_raw / step).ceil() * step,
+    );
     let (w, h, l, r, t, b) = (900.0, 450.0, 70.0, 20.0, 46.0, 72.0);
     // Month i is drawn at its end: x(i + 1); x(0) is the start of the first month.
     let x = |i: f64| l + (w - l - r) * i / (n.max(1) as f64);
     let y = |v: f64| t + (h - t - b) * (1.0 - (v - ymin) / (ymax - ymin));
     let line = |vals: &mut dyn Iterator<Item = f64>| -> String {
         vals.enumerate()
-            .map(|(i, v)| format!("{}{:.1},{:.1}", if i == 0 { "M" } else { "L" }, x(i as f64 + 1.0), y(v)))
+            .map(|(i, v)| {
+                format!(
+                    "{}{:.1},{:.1}",
+                    if i == 0 { "M" } else { "L" },
+                    x(i as f64 + 1.0),
+                    y(v)
+                )
+            })
             .collect::<Vec<_>>()
             .join(" ")
     };
@@ -71,7 +93,7 @@ pub fn svg_projection(p: &Projection, title: &str) -> String {
     let every = if n > 96 { 12 } else { 6 };
     for i in 0..n {
         let m = p.months[i].month;
-        if (m.month - 1) % every == 0 {
+        if (m.month - 1).is_multiple_of(every) {
             s += &format!(
                 "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{1:.1}\" y2=\"{2:.1}\" stroke=\"#eee\"/><text x=\"{0:.1}\" y=\"{3:.1}\" text-anchor=\"middle\">{4}</text>\n",
                 x(i as f64 + 1.0),
@@ -91,12 +113,18 @@ pub fn svg_projection(p: &Projection, title: &str) -> String {
             .rev()
             .map(|(i, m)| format!("L{:.1},{:.1}", x(i as f64 + 1.0), y(m.p10)))
             .collect();
-        s += &format!("<path d=\"{upper} {} Z\" fill=\"#1f5f8b\" fill-opacity=\"0.18\" stroke=\"none\"/>\n", lower.join(" "));
+        s += &format!(
+            "<path d=\"{upper} {} Z\" fill=\"#1f5f8b\" fill-opacity=\"0.18\" stroke=\"none\"/>\n",
+            lower.join(" ")
+        );
         s += &format!(
             "<path d=\"{}\" fill=\"none\" stroke=\"#888\" stroke-width=\"1.5\" stroke-dasharray=\"2,3\"/>\n",
             line(&mut p.months.iter().map(|m| m.deterministic))
         );
-        s += &format!("<path d=\"{}\" fill=\"none\" stroke=\"#1f5f8b\" stroke-width=\"2.5\"/>\n", line(&mut p.months.iter().map(|m| m.p50)));
+        s += &format!(
+            "<path d=\"{}\" fill=\"none\" stroke=\"#1f5f8b\" stroke-width=\"2.5\"/>\n",
+            line(&mut p.months.iter().map(|m| m.p50))
+        );
     }
     s += &format!(
         "<line x1=\"{l}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e3120b\" stroke-width=\"1.5\" stroke-dasharray=\"6,4\"/><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#e3120b\" text-anchor=\"end\">target {}</text>\n",
@@ -167,7 +195,15 @@ mod tests {
             course_weeks = 6"#,
         )
         .unwrap();
-        let proj = project(&p, &RunOptions { runs: 200, seed: 1, months: 24 }).unwrap();
+        let proj = project(
+            &p,
+            &RunOptions {
+                runs: 200,
+                seed: 1,
+                months: 24,
+            },
+        )
+        .unwrap();
         let svg = svg_projection(&proj, "Force <test>");
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
         assert!(svg.contains("Force &lt;test&gt;"));

@@ -58,12 +58,16 @@ pub struct Rates {
 impl Rates {
     /// Only the reporting currency itself (rate 1).
     pub fn new(currency: &str) -> Rates {
-        Rates { currency: currency.to_ascii_uppercase(), per_unit: BTreeMap::new() }
+        Rates {
+            currency: currency.to_ascii_uppercase(),
+            per_unit: BTreeMap::new(),
+        }
     }
 
     /// With one more rate.
     pub fn with(mut self, currency: &str, per_unit: f64) -> Rates {
-        self.per_unit.insert(currency.to_ascii_uppercase(), per_unit);
+        self.per_unit
+            .insert(currency.to_ascii_uppercase(), per_unit);
         self
     }
 
@@ -72,7 +76,9 @@ impl Rates {
         if currency.eq_ignore_ascii_case(&self.currency) {
             return Some(value);
         }
-        self.per_unit.get(&currency.to_ascii_uppercase()).map(|r| value * r)
+        self.per_unit
+            .get(&currency.to_ascii_uppercase())
+            .map(|r| value * r)
     }
 }
 
@@ -90,7 +96,11 @@ pub struct AccountsConfig {
 /// forces.attrition_per_month.mean: 1.5 is not a fraction in [0, 1]`.
 pub fn read_config(file: &str, text: &str) -> Result<AccountsConfig> {
     if text.len() > CONFIG_BYTES_MAX {
-        return Err(AccountsError::TooLarge { file: file.into(), bytes: text.len(), max: CONFIG_BYTES_MAX });
+        return Err(AccountsError::TooLarge {
+            file: file.into(),
+            bytes: text.len(),
+            max: CONFIG_BYTES_MAX,
+        });
     }
     let cfg: AccountsConfig = toml::from_str(text).map_err(|e| {
         let (line, table, key_on_line) = match e.span() {
@@ -104,24 +114,40 @@ pub fn read_config(file: &str, text: &str) -> Result<AccountsConfig> {
             (None, None) if !table.is_empty() => table,
             _ => "(file)".into(),
         };
-        AccountsError::Setting { at: at(file, line), key, why: msg }
+        AccountsError::Setting {
+            at: at(file, line),
+            key,
+            why: msg,
+        }
     })?;
     if let Some(p) = &cfg.pledges {
         for (c, v) in &p.rates {
             if !(v.is_finite() && *v > 0.0) {
                 let key = format!("pledges.rates.{c}");
-                return Err(AccountsError::Setting { at: at(file, locate(text, &key)), key, why: format!("{v} is not a positive rate") });
+                return Err(AccountsError::Setting {
+                    at: at(file, locate(text, &key)),
+                    key,
+                    why: format!("{v} is not a positive rate"),
+                });
             }
         }
         if p.registry.trim().is_empty() {
             let key = "pledges.registry".to_string();
-            return Err(AccountsError::Setting { at: at(file, locate(text, &key)), key, why: "empty path".into() });
+            return Err(AccountsError::Setting {
+                at: at(file, locate(text, &key)),
+                key,
+                why: "empty path".into(),
+            });
         }
     }
     if let Some(f) = &cfg.forces {
         if let Err((k, why)) = f.validate() {
             let key = format!("forces.{k}");
-            return Err(AccountsError::Setting { at: at(file, locate(text, &key)), key, why });
+            return Err(AccountsError::Setting {
+                at: at(file, locate(text, &key)),
+                key,
+                why,
+            });
         }
     }
     Ok(cfg)
@@ -160,7 +186,9 @@ fn place(text: &str, offset: usize) -> (Option<usize>, String, Option<String>) {
             table = indexed(h, t, &mut counts);
         }
         if offset < end || end == text.len() {
-            let key = (header(t).is_none()).then(|| t.split('=').next().unwrap_or("").trim().to_string()).filter(|k| !k.is_empty() && !k.starts_with('#'));
+            let key = (header(t).is_none())
+                .then(|| t.split('=').next().unwrap_or("").trim().to_string())
+                .filter(|k| !k.is_empty() && !k.starts_with('#'));
             return (Some(i + 1), table, key);
         }
         start = end;
@@ -205,7 +233,14 @@ fn locate(text: &str, key: &str) -> Option<usize> {
             }
             continue;
         }
-        let Some(k) = t.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !k.starts_with('#')) else { continue };
+        let Some(k) = t
+            .split('=')
+            .next()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && !k.starts_with('#'))
+        else {
+            continue;
+        };
         if !t.contains('=') {
             continue;
         }
@@ -277,12 +312,32 @@ course_weeks = 5
 
     #[test]
     fn errors_name_file_line_key() {
-        check_err("attrition_per_month = { mean = 0.01", "attrition_per_month = { mean = 1.5", "a.toml:16: forces.attrition_per_month.mean: 1.5 is not a fraction in [0, 1]");
-        check_err("course_weeks = 5", "course_weeks = 0", "a.toml:26: forces.programmes[1].course_weeks: 0 is not in (0, 520]");
+        check_err(
+            "attrition_per_month = { mean = 0.01",
+            "attrition_per_month = { mean = 1.5",
+            "a.toml:16: forces.attrition_per_month.mean: 1.5 is not a fraction in [0, 1]",
+        );
+        check_err(
+            "course_weeks = 5",
+            "course_weeks = 0",
+            "a.toml:26: forces.programmes[1].course_weeks: 0 is not in (0, 520]",
+        );
         check_err("intake_per_month = 20000", "intake_per_month = \"many\"", "a.toml:15: forces.intake_per_month: invalid type: string \"many\", expected a number or a table { mean, sd, month_cv }");
-        check_err("target = 800000\n", "", "a.toml:11: forces.target: missing field `target`");
+        check_err(
+            "target = 800000\n",
+            "",
+            "a.toml:11: forces.target: missing field `target`",
+        );
         check_err("course_weeks = 6", "course_weeks = 6\ncourse_wekes = 6", "a.toml:22: forces.programmes[0].course_wekes: unknown field `course_wekes`, expected one of `name`, `kind`, `trainees_per_month`, `course_weeks`, `washout`, `from_month`, `until_month`");
-        check_err("USD = 0.92", "USD = -1", "a.toml:9: pledges.rates.USD: -1 is not a positive rate");
-        check_err("start = \"2026-01\"", "start = \"2026-13\"", "a.toml:13: forces.start: `2026-13` is not a month YYYY-MM");
+        check_err(
+            "USD = 0.92",
+            "USD = -1",
+            "a.toml:9: pledges.rates.USD: -1 is not a positive rate",
+        );
+        check_err(
+            "start = \"2026-01\"",
+            "start = \"2026-13\"",
+            "a.toml:13: forces.start: `2026-13` is not a month YYYY-MM",
+        );
     }
 }

@@ -83,7 +83,10 @@ fn fields(r: &Record) -> [(&'static str, String); 12] {
         ("value_m", format!("{}", r.value_m)),
         ("currency", r.currency.clone()),
         ("date", r.date.to_string()),
-        ("estimate", if r.estimate { "yes" } else { "no" }.to_string()),
+        (
+            "estimate",
+            if r.estimate { "yes" } else { "no" }.to_string(),
+        ),
     ]
 }
 
@@ -97,12 +100,14 @@ fn totals(reg: &Registry, rates: &Rates) -> Result<BTreeMap<String, Totals>> {
         if !r.counts_value(reg) {
             continue;
         }
-        let v = rates.convert(r.value_m, &r.currency).ok_or_else(|| AccountsError::Field {
-            file: reg.file.clone(),
-            line: r.line,
-            field: "currency".into(),
-            why: format!("no exchange rate from {} to {}", r.currency, rates.currency),
-        })?;
+        let v = rates
+            .convert(r.value_m, &r.currency)
+            .ok_or_else(|| AccountsError::Field {
+                file: reg.file.clone(),
+                line: r.line,
+                field: "currency".into(),
+                why: format!("no exchange rate from {} to {}", r.currency, rates.currency),
+            })?;
         let t = m.entry(r.donor.clone()).or_default();
         match r.kind {
             RecordKind::Pledge => t.committed_m += v,
@@ -132,16 +137,25 @@ pub fn diff(old: &Registry, new: &Registry, rates: &Rates) -> Result<RegistryDif
                     .into_iter()
                     .zip(fields(r))
                     .filter(|(a, b)| a.1 != b.1)
-                    .map(|(a, b)| FieldChange { field: a.0.into(), old: a.1, new: b.1 })
+                    .map(|(a, b)| FieldChange {
+                        field: a.0.into(),
+                        old: a.1,
+                        new: b.1,
+                    })
                     .collect();
                 let source_changed = o.source != r.source;
                 if fc.is_empty() && !source_changed {
                     continue;
                 }
-                let silent = !source_changed && fc.iter().any(|f| FIGURES.contains(&f.field.as_str()));
+                let silent =
+                    !source_changed && fc.iter().any(|f| FIGURES.contains(&f.field.as_str()));
                 let mut fc = fc;
                 if source_changed {
-                    fc.push(FieldChange { field: "source".into(), old: o.source.clone(), new: r.source.clone() });
+                    fc.push(FieldChange {
+                        field: "source".into(),
+                        old: o.source.clone(),
+                        new: r.source.clone(),
+                    });
                 }
                 changed.push(RecordChange {
                     id: r.id.clone(),
@@ -155,7 +169,12 @@ pub fn diff(old: &Registry, new: &Registry, rates: &Rates) -> Result<RegistryDif
             }
         }
     }
-    let removed: Vec<Record> = old.records.iter().filter(|r| new.get(&r.id).is_none()).cloned().collect();
+    let removed: Vec<Record> = old
+        .records
+        .iter()
+        .filter(|r| new.get(&r.id).is_none())
+        .cloned()
+        .collect();
     let (to, tn) = (totals(old, rates)?, totals(new, rates)?);
     let mut donors: Vec<&String> = to.keys().chain(tn.keys()).collect();
     donors.sort();
@@ -216,9 +235,22 @@ mod tests {
         assert_eq!(d.changed.len(), 2);
         assert_eq!(d.changed[0].id, "A1");
         assert!(d.changed[0].silent);
-        assert_eq!(d.changed[0].fields, vec![FieldChange { field: "quantity".into(), old: "18".into(), new: "24".into() }]);
-        assert!(!d.changed[1].silent, "the source note changed with the value");
-        assert_eq!(d.added.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["D", "E"]);
+        assert_eq!(
+            d.changed[0].fields,
+            vec![FieldChange {
+                field: "quantity".into(),
+                old: "18".into(),
+                new: "24".into()
+            }]
+        );
+        assert!(
+            !d.changed[1].silent,
+            "the source note changed with the value"
+        );
+        assert_eq!(
+            d.added.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec!["D", "E"]
+        );
         assert_eq!(d.backdated, vec!["D"]);
         assert_eq!(d.removed.len(), 1);
         assert_eq!(d.silent_count(), 2);

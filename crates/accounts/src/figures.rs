@@ -39,7 +39,11 @@ pub struct FigureOptions {
 
 impl Default for FigureOptions {
     fn default() -> Self {
-        FigureOptions { by: GroupBy::Country, since: None, top: 10 }
+        FigureOptions {
+            by: GroupBy::Country,
+            since: None,
+            top: 10,
+        }
     }
 }
 
@@ -185,12 +189,17 @@ fn value(reg: &Registry, rates: &Rates, r: &Record) -> Result<f64> {
     if !r.counts_value(reg) {
         return Ok(0.0);
     }
-    rates.convert(r.value_m, &r.currency).ok_or_else(|| AccountsError::Field {
-        file: reg.file.clone(),
-        line: r.line,
-        field: "currency".into(),
-        why: format!("no exchange rate from {} to {} (add it to [pledges.rates])", r.currency, rates.currency),
-    })
+    rates
+        .convert(r.value_m, &r.currency)
+        .ok_or_else(|| AccountsError::Field {
+            file: reg.file.clone(),
+            line: r.line,
+            field: "currency".into(),
+            why: format!(
+                "no exchange rate from {} to {} (add it to [pledges.rates])",
+                r.currency, rates.currency
+            ),
+        })
 }
 
 /// Per-pledge sums of value (in the pledge's currency) and units, by kind.
@@ -225,7 +234,10 @@ pub fn anomalies(reg: &Registry) -> Vec<Anomaly> {
                         pledge: p.id.clone(),
                         line: r.line,
                         kind: AnomalyKind::DatedBeforePledge,
-                        detail: format!("{} `{}` of {} is dated before its pledge of {}", r.kind, r.id, r.date, p.date),
+                        detail: format!(
+                            "{} `{}` of {} is dated before its pledge of {}",
+                            r.kind, r.id, r.date, p.date
+                        ),
                     });
                 }
             }
@@ -233,28 +245,53 @@ pub fn anomalies(reg: &Registry) -> Vec<Anomaly> {
     }
     for p in reg.pledges() {
         let s = sums.get(p.id.as_str()).copied().unwrap_or_default();
-        let (c, a, d) = (k(RecordKind::Pledge), k(RecordKind::Allocation), k(RecordKind::Delivery));
+        let (c, a, d) = (
+            k(RecordKind::Pledge),
+            k(RecordKind::Allocation),
+            k(RecordKind::Delivery),
+        );
         let mut check = |hi: usize, lo: usize, kind: AnomalyKind, what: &str, of: &str| {
             if over(s.value[lo], s.value[hi]) {
                 out.push(Anomaly {
                     pledge: p.id.clone(),
                     line: p.line,
                     kind,
-                    detail: format!("{what} {} > {of} {} (millions {})", fmt_num(s.value[lo]), fmt_num(s.value[hi]), p.currency),
+                    detail: format!(
+                        "{what} {} > {of} {} (millions {})",
+                        fmt_num(s.value[lo]),
+                        fmt_num(s.value[hi]),
+                        p.currency
+                    ),
                 });
             } else if s.has_units[lo] && s.has_units[hi] && over(s.units[lo], s.units[hi]) {
                 out.push(Anomaly {
                     pledge: p.id.clone(),
                     line: p.line,
                     kind,
-                    detail: format!("{what} {} > {of} {} units", fmt_num(s.units[lo]), fmt_num(s.units[hi])),
+                    detail: format!(
+                        "{what} {} > {of} {} units",
+                        fmt_num(s.units[lo]),
+                        fmt_num(s.units[hi])
+                    ),
                 });
             }
         };
-        check(c, a, AnomalyKind::AllocatedOverCommitted, "allocated", "committed");
-        check(a, d, AnomalyKind::DeliveredOverAllocated, "delivered", "allocated");
+        check(
+            c,
+            a,
+            AnomalyKind::AllocatedOverCommitted,
+            "allocated",
+            "committed",
+        );
+        check(
+            a,
+            d,
+            AnomalyKind::DeliveredOverAllocated,
+            "delivered",
+            "allocated",
+        );
     }
-    out.sort_by(|x, y| (x.line, x.kind).cmp(&(y.line, y.kind)));
+    out.sort_by_key(|x| (x.line, x.kind));
     out
 }
 
@@ -268,17 +305,27 @@ fn fmt_num(x: f64) -> String {
 
 /// Computes every table. Fails only on a currency without an exchange rate (naming the
 /// record's line) or a GDP in a currency without one.
-pub fn figures(reg: &Registry, rates: &Rates, gdp: &GdpTable, o: &FigureOptions) -> Result<Figures> {
+pub fn figures(
+    reg: &Registry,
+    rates: &Rates,
+    gdp: &GdpTable,
+    o: &FigureOptions,
+) -> Result<Figures> {
     let keep = |r: &Record| o.since.is_none_or(|s| r.date >= s);
     // GDP in millions of the reporting currency.
     let mut gdp_m: BTreeMap<&str, f64> = BTreeMap::new();
     for (c, row) in &gdp.rows {
-        let v = rates.convert(row.gdp_bn * 1000.0, &row.currency).ok_or_else(|| AccountsError::Field {
-            file: gdp.file.clone(),
-            line: row.line,
-            field: "currency".into(),
-            why: format!("no exchange rate from {} to {} (add it to [pledges.rates])", row.currency, rates.currency),
-        })?;
+        let v = rates
+            .convert(row.gdp_bn * 1000.0, &row.currency)
+            .ok_or_else(|| AccountsError::Field {
+                file: gdp.file.clone(),
+                line: row.line,
+                field: "currency".into(),
+                why: format!(
+                    "no exchange rate from {} to {} (add it to [pledges.rates])",
+                    row.currency, rates.currency
+                ),
+            })?;
         gdp_m.insert(c.as_str(), v);
     }
 
@@ -308,8 +355,14 @@ pub fn figures(reg: &Registry, rates: &Rates, gdp: &GdpTable, o: &FigureOptions)
             }
         }
         total.add(r.kind, v);
-        per_pledge.entry(r.pledge.as_str()).or_default().add(r.kind, v);
-        monthly.entry((r.date.year(), r.date.month())).or_default().add(r.kind, v);
+        per_pledge
+            .entry(r.pledge.as_str())
+            .or_default()
+            .add(r.kind, v);
+        monthly
+            .entry((r.date.year(), r.date.month()))
+            .or_default()
+            .add(r.kind, v);
         if let (Some(c), Some(q)) = (r.class, r.quantity) {
             for donor in [None, Some(r.donor.clone())] {
                 heavy.entry((c, donor)).or_default()[k(r.kind)] += q;
@@ -344,8 +397,11 @@ pub fn figures(reg: &Registry, rates: &Rates, gdp: &GdpTable, o: &FigureOptions)
             .then_with(|| (&a.donor, a.category).cmp(&(&b.donor, b.category)))
     });
 
-    let mut no_gdp: Vec<String> =
-        reg.pledges().filter(|p| !gdp_m.contains_key(p.donor.as_str())).map(|p| p.donor.clone()).collect();
+    let mut no_gdp: Vec<String> = reg
+        .pledges()
+        .filter(|p| !gdp_m.contains_key(p.donor.as_str()))
+        .map(|p| p.donor.clone())
+        .collect();
     no_gdp.sort();
     no_gdp.dedup();
 
@@ -367,11 +423,19 @@ pub fn figures(reg: &Registry, rates: &Rates, gdp: &GdpTable, o: &FigureOptions)
             }
         })
         .collect();
-    top.sort_by(|a, b| b.totals.committed_m.total_cmp(&a.totals.committed_m).then_with(|| a.id.cmp(&b.id)));
+    top.sort_by(|a, b| {
+        b.totals
+            .committed_m
+            .total_cmp(&a.totals.committed_m)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     top.truncate(o.top);
 
     let mut months = Vec::new();
-    if let (Some(first), Some(last)) = (monthly.keys().next().copied(), monthly.keys().last().copied()) {
+    if let (Some(first), Some(last)) = (
+        monthly.keys().next().copied(),
+        monthly.keys().last().copied(),
+    ) {
         let mut cum = Totals::default();
         let (mut y, mut m) = first;
         while (y, m) <= last {
@@ -431,40 +495,95 @@ mod tests {
 
     #[test]
     fn groups_currencies_gdp_and_heavy() {
-        let r = reg("A,pledge,,US,military,HIMARS,mlrs,,10,5,,USD,2022-06-01,,DoD\n\
+        let r = reg(
+            "A,pledge,,US,military,HIMARS,mlrs,,10,5,,USD,2022-06-01,,DoD\n\
              A1,allocation,A,,,,,,10,,,,2022-06-01,,DoD\n\
              A2,delivery,A,,,,,,8,,,,2022-09-15,,DoD\n\
              B,pledge,,DE,financial,Budget,,,,,100,EUR,2022-07-01,yes,BMF\n\
              B1,allocation,B,,,,,,,,60,,2022-08-01,,BMF\n\
-             B2,delivery,B,,,,,,,,50,,2022-09-01,,BMF\n");
+             B2,delivery,B,,,,,,,,50,,2022-09-01,,BMF\n",
+        );
         let rates = Rates::new("EUR").with("USD", 0.9);
         let gdp = GdpTable::from_csv("g.csv", b"country,name,year,gdp_bn,currency,source\nDE,Germany,2024,4000,EUR,x\nUS,United States,2024,29000,USD,x\n").unwrap();
         let f = figures(&r, &rates, &gdp, &FigureOptions::default()).unwrap();
         assert_eq!(f.groups.len(), 2);
-        let de = f.groups.iter().find(|g| g.donor.as_deref() == Some("DE")).unwrap();
-        assert_eq!(de.totals, Totals { committed_m: 100.0, allocated_m: 60.0, delivered_m: 50.0 });
+        let de = f
+            .groups
+            .iter()
+            .find(|g| g.donor.as_deref() == Some("DE"))
+            .unwrap();
+        assert_eq!(
+            de.totals,
+            Totals {
+                committed_m: 100.0,
+                allocated_m: 60.0,
+                delivered_m: 50.0
+            }
+        );
         assert_eq!(de.delivery_ratio, Some(0.5));
         assert!((de.committed_gdp_pct.unwrap() - 100.0 * 100.0 / 4_000_000.0).abs() < 1e-12);
         assert_eq!(de.estimated, 1);
         let us = &f.groups[1];
         assert_eq!(us.name.as_deref(), Some("United States"));
-        assert!((us.totals.committed_m - 45.0).abs() < 1e-9 && (us.totals.delivered_m - 36.0).abs() < 1e-9);
+        assert!(
+            (us.totals.committed_m - 45.0).abs() < 1e-9
+                && (us.totals.delivered_m - 36.0).abs() < 1e-9
+        );
         assert!((f.total.committed_m - 145.0).abs() < 1e-9);
-        assert_eq!(f.heavy[0], HeavyRow { class: WeaponClass::Mlrs, donor: None, committed_units: 10.0, allocated_units: 10.0, delivered_units: 8.0, delivery_ratio: Some(0.8) });
+        assert_eq!(
+            f.heavy[0],
+            HeavyRow {
+                class: WeaponClass::Mlrs,
+                donor: None,
+                committed_units: 10.0,
+                allocated_units: 10.0,
+                delivered_units: 8.0,
+                delivery_ratio: Some(0.8)
+            }
+        );
         assert_eq!(f.months.len(), 4);
         assert_eq!(f.months[3].month, "2022-09");
         assert!((f.months[3].cumulative_delivered_m - 86.0).abs() < 1e-9);
         assert_eq!(f.top[0].id, "B");
         assert!(f.anomalies.is_empty());
 
-        let by_cat = figures(&r, &rates, &gdp, &FigureOptions { by: GroupBy::Category, ..Default::default() }).unwrap();
+        let by_cat = figures(
+            &r,
+            &rates,
+            &gdp,
+            &FigureOptions {
+                by: GroupBy::Category,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert_eq!(by_cat.groups[0].category, Some(Category::Financial));
         assert_eq!(by_cat.groups[0].committed_gdp_pct, None);
-        let since = figures(&r, &rates, &gdp, &FigureOptions { since: NaiveDate::from_ymd_opt(2022, 8, 1), ..Default::default() }).unwrap();
-        assert!((since.total.committed_m).abs() < 1e-9 && (since.total.delivered_m - 86.0).abs() < 1e-9);
+        let since = figures(
+            &r,
+            &rates,
+            &gdp,
+            &FigureOptions {
+                since: NaiveDate::from_ymd_opt(2022, 8, 1),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            (since.total.committed_m).abs() < 1e-9 && (since.total.delivered_m - 86.0).abs() < 1e-9
+        );
 
-        let e = figures(&r, &Rates::new("EUR"), &GdpTable::default(), &FigureOptions::default()).unwrap_err();
-        assert_eq!(e.to_string(), "r.csv:2: currency: no exchange rate from USD to EUR (add it to [pledges.rates])");
+        let e = figures(
+            &r,
+            &Rates::new("EUR"),
+            &GdpTable::default(),
+            &FigureOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "r.csv:2: currency: no exchange rate from USD to EUR (add it to [pledges.rates])"
+        );
     }
 
     #[test]
@@ -476,7 +595,14 @@ mod tests {
              B2,delivery,B,,,,,,,,70,,2022-07-01,,x\n");
         let a = anomalies(&r);
         let kinds: Vec<(u64, AnomalyKind)> = a.iter().map(|x| (x.line, x.kind)).collect();
-        assert_eq!(kinds, vec![(2, AnomalyKind::AllocatedOverCommitted), (3, AnomalyKind::DatedBeforePledge), (4, AnomalyKind::DeliveredOverAllocated)]);
+        assert_eq!(
+            kinds,
+            vec![
+                (2, AnomalyKind::AllocatedOverCommitted),
+                (3, AnomalyKind::DatedBeforePledge),
+                (4, AnomalyKind::DeliveredOverAllocated)
+            ]
+        );
         assert_eq!(a[0].detail, "allocated 120 > committed 100 units");
         assert_eq!(a[2].detail, "delivered 70 > allocated 50 (millions EUR)");
     }

@@ -52,13 +52,22 @@ impl YearMonth {
     /// `n` months later.
     pub fn plus(self, n: u32) -> YearMonth {
         let m0 = self.year as i64 * 12 + (self.month as i64 - 1) + n as i64;
-        YearMonth { year: m0.div_euclid(12) as i32, month: m0.rem_euclid(12) as u32 + 1 }
+        YearMonth {
+            year: m0.div_euclid(12) as i32,
+            month: m0.rem_euclid(12) as u32 + 1,
+        }
     }
 
     /// Short label for charts: `Jan 27`.
     pub fn short(self) -> String {
-        const M: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        format!("{} {:02}", M[(self.month - 1) as usize], self.year.rem_euclid(100))
+        const M: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{} {:02}",
+            M[(self.month - 1) as usize],
+            self.year.rem_euclid(100)
+        )
     }
 }
 
@@ -73,7 +82,8 @@ impl FromStr for YearMonth {
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         let bad = || format!("`{s}` is not a month YYYY-MM");
         let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
-        let (year, month): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+        let (year, month): (i32, u32) =
+            (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
         if y.len() != 4 || !(1..=12).contains(&month) {
             return Err(bad());
         }
@@ -109,7 +119,11 @@ pub struct Dist {
 impl Dist {
     /// A value without uncertainty.
     pub fn fixed(v: f64) -> Dist {
-        Dist { mean: v, sd: 0.0, month_cv: 0.0 }
+        Dist {
+            mean: v,
+            sd: 0.0,
+            month_cv: 0.0,
+        }
     }
 
     /// The run's value.
@@ -131,7 +145,11 @@ impl Dist {
     }
 
     fn scaled(&self, k: f64) -> Dist {
-        Dist { mean: self.mean * k, sd: self.sd * k, month_cv: self.month_cv }
+        Dist {
+            mean: self.mean * k,
+            sd: self.sd * k,
+            month_cv: self.month_cv,
+        }
     }
 
     fn check(&self, key: &str, fraction: bool) -> std::result::Result<(), (String, String)> {
@@ -178,7 +196,12 @@ impl<'de> Deserialize<'de> for Dist {
                         "mean" => mean = Some(v),
                         "sd" => out.sd = v,
                         "month_cv" => out.month_cv = v,
-                        other => return Err(de::Error::unknown_field(other, &["mean", "sd", "month_cv"])),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["mean", "sd", "month_cv"],
+                            ))
+                        }
                     }
                 }
                 out.mean = mean.ok_or_else(|| de::Error::missing_field("mean"))?;
@@ -291,24 +314,44 @@ impl ForceParams {
     /// Checks ranges; the error is (key under `forces`, why).
     pub fn validate(&self) -> std::result::Result<(), (String, String)> {
         if !(self.target.is_finite() && self.target > 0.0) {
-            return Err(("target".into(), format!("{} is not a positive number", self.target)));
+            return Err((
+                "target".into(),
+                format!("{} is not a positive number", self.target),
+            ));
         }
         if !(1..=MONTHS_MAX).contains(&self.months) {
-            return Err(("months".into(), format!("{} is not in 1..={MONTHS_MAX}", self.months)));
+            return Err((
+                "months".into(),
+                format!("{} is not in 1..={MONTHS_MAX}", self.months),
+            ));
         }
         if !(1..=RUNS_MAX).contains(&self.runs) {
-            return Err(("runs".into(), format!("{} is not in 1..={RUNS_MAX}", self.runs)));
+            return Err((
+                "runs".into(),
+                format!("{} is not in 1..={RUNS_MAX}", self.runs),
+            ));
         }
         self.well_trained.check("well_trained", false)?;
         self.untrained.check("untrained", false)?;
         self.intake_per_month.check("intake_per_month", false)?;
-        self.attrition_per_month.check("attrition_per_month", true)?;
-        self.demobilisation_per_month.check("demobilisation_per_month", false)?;
+        self.attrition_per_month
+            .check("attrition_per_month", true)?;
+        self.demobilisation_per_month
+            .check("demobilisation_per_month", false)?;
         if self.programmes.is_empty() {
-            return Err(("programmes".into(), "no training programme: add at least one [[forces.programmes]]".into()));
+            return Err((
+                "programmes".into(),
+                "no training programme: add at least one [[forces.programmes]]".into(),
+            ));
         }
         if self.programmes.len() > PROGRAMMES_MAX {
-            return Err(("programmes".into(), format!("{} programmes, more than {PROGRAMMES_MAX}", self.programmes.len())));
+            return Err((
+                "programmes".into(),
+                format!(
+                    "{} programmes, more than {PROGRAMMES_MAX}",
+                    self.programmes.len()
+                ),
+            ));
         }
         for (i, p) in self.programmes.iter().enumerate() {
             let k = format!("programmes[{i}]");
@@ -318,14 +361,21 @@ impl ForceParams {
             if self.programmes[..i].iter().any(|q| q.name == p.name) {
                 return Err((format!("{k}.name"), format!("`{}` is used twice", p.name)));
             }
-            p.trainees_per_month.check(&format!("{k}.trainees_per_month"), false)?;
+            p.trainees_per_month
+                .check(&format!("{k}.trainees_per_month"), false)?;
             p.washout.check(&format!("{k}.washout"), true)?;
             if !(p.course_weeks > 0.0 && p.course_weeks <= COURSE_WEEKS_MAX) {
-                return Err((format!("{k}.course_weeks"), format!("{} is not in (0, {COURSE_WEEKS_MAX}]", p.course_weeks)));
+                return Err((
+                    format!("{k}.course_weeks"),
+                    format!("{} is not in (0, {COURSE_WEEKS_MAX}]", p.course_weeks),
+                ));
             }
             if let Some(u) = p.until_month {
                 if u <= p.from_month {
-                    return Err((format!("{k}.until_month"), format!("{u} is not after from_month {}", p.from_month)));
+                    return Err((
+                        format!("{k}.until_month"),
+                        format!("{u} is not after from_month {}", p.from_month),
+                    ));
                 }
             }
         }
@@ -361,7 +411,11 @@ pub struct RunOptions {
 impl RunOptions {
     /// The agreement's own choice.
     pub fn from_params(p: &ForceParams) -> RunOptions {
-        RunOptions { runs: p.runs, seed: p.seed, months: p.months }
+        RunOptions {
+            runs: p.runs,
+            seed: p.seed,
+            months: p.months,
+        }
     }
 }
 
@@ -491,7 +545,12 @@ fn run_one(p: &ForceParams, months: u32, seed: u64, index: u64) -> RunOut {
             let cap = g.trainees_per_month.draw(&mut s);
             let keep = 1.0 - g.washout.draw(&mut s).min(1.0);
             let km = g.course_months();
-            G { cap, keep, k: km.floor() as usize, frac: km - km.floor() }
+            G {
+                cap,
+                keep,
+                k: km.floor() as usize,
+                frac: km - km.floor(),
+            }
         })
         .collect();
     let depth = progs.iter().map(|g| g.k + 2).max().unwrap_or(2);
@@ -505,7 +564,9 @@ fn run_one(p: &ForceParams, months: u32, seed: u64, index: u64) -> RunOut {
         reach: None,
         binding: Binding::Recruitment,
     };
-    let demob_until = p.demobilisation_months.map_or(u32::MAX, |m| p.demobilisation_from_month.saturating_add(m));
+    let demob_until = p
+        .demobilisation_months
+        .map_or(u32::MAX, |m| p.demobilisation_from_month.saturating_add(m));
     // For the attrition test: graduates, demobilised and the loss rate over the last year.
     let tail = 12.min(n);
     let (mut tail_grad, mut tail_demob, mut tail_a) = (0.0, 0.0, 0.0);
@@ -523,7 +584,11 @@ fn run_one(p: &ForceParams, months: u32, seed: u64, index: u64) -> RunOut {
         q += p.intake_per_month.month(intake, &mut s);
         let mut total_cap = 0.0;
         for ((g, spec), c) in progs.iter().zip(&p.programmes).zip(caps.iter_mut()) {
-            *c = if spec.active(t) { spec.trainees_per_month.month(g.cap, &mut s) } else { 0.0 };
+            *c = if spec.active(t) {
+                spec.trainees_per_month.month(g.cap, &mut s)
+            } else {
+                0.0
+            };
             total_cap += *c;
         }
         let entering = q.min(total_cap);
@@ -537,7 +602,11 @@ fn run_one(p: &ForceParams, months: u32, seed: u64, index: u64) -> RunOut {
                 // within month t + k - 1 for a whole k; a fractional k splits the cohort
                 // between the months around it so that the mean delay is exactly k.
                 let (a, b) = (t_us + g.k.saturating_sub(1), t_us + g.k);
-                let (early, late) = if g.k == 0 { (1.0, 0.0) } else { (1.0 - g.frac, g.frac) };
+                let (early, late) = if g.k == 0 {
+                    (1.0, 0.0)
+                } else {
+                    (1.0 - g.frac, g.frac)
+                };
                 graduate[a] += e * g.keep * early;
                 graduate[b] += e * g.keep * late;
                 leave[a] += e * early;
@@ -561,11 +630,19 @@ fn run_one(p: &ForceParams, months: u32, seed: u64, index: u64) -> RunOut {
     }
     let considered = out.reach.map_or(n, |r| r as usize);
     let full_months = out.full[..considered].iter().filter(|f| **f).count();
-    let by_entries = if 2 * full_months >= considered.max(1) { Binding::TrainingCapacity } else { Binding::Recruitment };
+    let by_entries = if 2 * full_months >= considered.max(1) {
+        Binding::TrainingCapacity
+    } else {
+        Binding::Recruitment
+    };
     out.binding = match out.reach {
         Some(_) => by_entries,
         None => {
-            let (g, d, a) = (tail_grad / tail as f64, tail_demob / tail as f64, tail_a / tail as f64);
+            let (g, d, a) = (
+                tail_grad / tail as f64,
+                tail_demob / tail as f64,
+                tail_a / tail as f64,
+            );
             // At the target, the month's losses would be a * target + d.
             if a * p.target + d >= g {
                 Binding::Attrition
@@ -587,18 +664,35 @@ fn pct<T: Copy>(sorted: &[T], q: f64) -> T {
 /// Runs the Monte Carlo. Run `i` uses ChaCha8 stream `i` of `seed`, so the result is
 /// the same for any number of threads.
 pub fn project(p: &ForceParams, o: &RunOptions) -> Result<Projection> {
-    let bad = |key: &str, why: String| AccountsError::Setting { at: "projection".into(), key: key.into(), why };
-    p.validate().map_err(|(k, why)| bad(&format!("forces.{k}"), why))?;
+    let bad = |key: &str, why: String| AccountsError::Setting {
+        at: "projection".into(),
+        key: key.into(),
+        why,
+    };
+    p.validate()
+        .map_err(|(k, why)| bad(&format!("forces.{k}"), why))?;
     if !(1..=RUNS_MAX).contains(&o.runs) {
         return Err(bad("runs", format!("{} is not in 1..={RUNS_MAX}", o.runs)));
     }
     if !(1..=MONTHS_MAX).contains(&o.months) {
-        return Err(bad("months", format!("{} is not in 1..={MONTHS_MAX}", o.months)));
+        return Err(bad(
+            "months",
+            format!("{} is not in 1..={MONTHS_MAX}", o.months),
+        ));
     }
     if o.runs as u64 * o.months as u64 > RUN_MONTHS_MAX {
-        return Err(bad("runs", format!("{} runs x {} months is more than {RUN_MONTHS_MAX}", o.runs, o.months)));
+        return Err(bad(
+            "runs",
+            format!(
+                "{} runs x {} months is more than {RUN_MONTHS_MAX}",
+                o.runs, o.months
+            ),
+        ));
     }
-    let runs: Vec<RunOut> = (0..o.runs as u64).into_par_iter().map(|i| run_one(p, o.months, o.seed, i)).collect();
+    let runs: Vec<RunOut> = (0..o.runs as u64)
+        .into_par_iter()
+        .map(|i| run_one(p, o.months, o.seed, i))
+        .collect();
     let det = run_one(&p.deterministic(), o.months, o.seed, 0);
     let n = o.months as usize;
     let months: Vec<MonthBand> = (0..n)
@@ -619,7 +713,8 @@ pub fn project(p: &ForceParams, o: &RunOptions) -> Result<Projection> {
                 deterministic: det.well[t],
                 strength_p50: pct(&st, 0.5),
                 entries_p50: pct(&en, 0.5),
-                seats_full_share: runs.iter().filter(|r| r.full[t]).count() as f64 / runs.len() as f64,
+                seats_full_share: runs.iter().filter(|r| r.full[t]).count() as f64
+                    / runs.len() as f64,
             }
         })
         .collect();
@@ -629,7 +724,8 @@ pub fn project(p: &ForceParams, o: &RunOptions) -> Result<Projection> {
     // Month index m (after m months) is the month labelled start + m - 1.
     let label = |m: Option<u32>| m.map(|m| p.start.plus(m - 1));
     let (p10, p50, p90) = (at(0.10), at(0.50), at(0.90));
-    let count = |b: Binding| runs.iter().filter(|r| r.binding == b).count() as f64 / runs.len() as f64;
+    let count =
+        |b: Binding| runs.iter().filter(|r| r.binding == b).count() as f64 / runs.len() as f64;
     let shares = BindingShares {
         recruitment: count(Binding::Recruitment),
         training_capacity: count(Binding::TrainingCapacity),
@@ -656,12 +752,18 @@ pub fn project(p: &ForceParams, o: &RunOptions) -> Result<Projection> {
             p10_months: p10,
             p50_months: p50,
             p90_months: p90,
-            share_reached: runs.iter().filter(|r| r.reach.is_some()).count() as f64 / runs.len() as f64,
+            share_reached: runs.iter().filter(|r| r.reach.is_some()).count() as f64
+                / runs.len() as f64,
             deterministic: label(det.reach),
         },
         binding,
         binding_shares: shares,
-        capacity_per_month: p.programmes.iter().filter(|g| g.active(0)).map(|g| g.trainees_per_month.mean).sum(),
+        capacity_per_month: p
+            .programmes
+            .iter()
+            .filter(|g| g.active(0))
+            .map(|g| g.trainees_per_month.mean)
+            .sum(),
     })
 }
 
@@ -680,10 +782,17 @@ pub struct Lever {
 
 /// The three levers a planner has, each moved by `step` (0.1: 10 %): training capacity
 /// up, intake up, attrition down; run against `base` (the projection of `p` with `o`).
-pub fn sensitivity(p: &ForceParams, o: &RunOptions, base: &Projection, step: f64) -> Result<Vec<Lever>> {
+pub fn sensitivity(
+    p: &ForceParams,
+    o: &RunOptions,
+    base: &Projection,
+    step: f64,
+) -> Result<Vec<Lever>> {
     let pctl = (step * 100.0).round();
     let mut cap = p.clone();
-    cap.programmes.iter_mut().for_each(|g| g.trainees_per_month = g.trainees_per_month.scaled(1.0 + step));
+    cap.programmes
+        .iter_mut()
+        .for_each(|g| g.trainees_per_month = g.trainees_per_month.scaled(1.0 + step));
     let mut intake = p.clone();
     intake.intake_per_month = intake.intake_per_month.scaled(1.0 + step);
     let mut attr = p.clone();

@@ -40,11 +40,27 @@ impl GdpTable {
     /// Reads the CSV; errors name the file, line and field.
     pub fn from_csv(file: &str, bytes: &[u8]) -> Result<GdpTable> {
         if bytes.len() > GDP_BYTES_MAX {
-            return Err(AccountsError::TooLarge { file: file.into(), bytes: bytes.len(), max: GDP_BYTES_MAX });
+            return Err(AccountsError::TooLarge {
+                file: file.into(),
+                bytes: bytes.len(),
+                max: GDP_BYTES_MAX,
+            });
         }
-        let mut rd = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(bytes);
-        let header = rd.headers().map_err(|e| AccountsError::Row { file: file.into(), line: 1, why: e.to_string() })?.clone();
-        let cols = ["country", "name", "year", "gdp_bn", "currency", "estimate", "source"];
+        let mut rd = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .from_reader(bytes);
+        let header = rd
+            .headers()
+            .map_err(|e| AccountsError::Row {
+                file: file.into(),
+                line: 1,
+                why: e.to_string(),
+            })?
+            .clone();
+        let cols = [
+            "country", "name", "year", "gdp_bn", "currency", "estimate", "source",
+        ];
         let mut idx = Vec::new();
         for c in cols {
             match header.iter().position(|h| h.eq_ignore_ascii_case(c)) {
@@ -59,10 +75,16 @@ impl GdpTable {
                 }
             }
         }
-        let mut t = GdpTable { file: file.into(), ..GdpTable::default() };
+        let mut t = GdpTable {
+            file: file.into(),
+            ..GdpTable::default()
+        };
         for (n, rec) in rd.records().enumerate() {
             if n >= GDP_ROWS_MAX {
-                return Err(AccountsError::TooManyRows { file: file.into(), max: GDP_ROWS_MAX });
+                return Err(AccountsError::TooManyRows {
+                    file: file.into(),
+                    max: GDP_ROWS_MAX,
+                });
             }
             let rec = rec.map_err(|e| AccountsError::Row {
                 file: file.into(),
@@ -71,13 +93,22 @@ impl GdpTable {
             })?;
             let line = rec.position().map_or(0, |p| p.line());
             let get = |k: usize| idx[k].and_then(|i| rec.get(i)).unwrap_or("");
-            let bad = |f: &str, why: String| AccountsError::Field { file: file.into(), line, field: f.into(), why };
+            let bad = |f: &str, why: String| AccountsError::Field {
+                file: file.into(),
+                line,
+                field: f.into(),
+                why,
+            };
             let country = get(0).to_string();
             if country.is_empty() {
                 return Err(bad("country", "empty".into()));
             }
-            let year: i32 = get(2).parse().map_err(|_| bad("year", format!("`{}` is not a year", get(2))))?;
-            let gdp_bn: f64 = get(3).parse().map_err(|_| bad("gdp_bn", format!("`{}` is not a number", get(3))))?;
+            let year: i32 = get(2)
+                .parse()
+                .map_err(|_| bad("year", format!("`{}` is not a year", get(2))))?;
+            let gdp_bn: f64 = get(3)
+                .parse()
+                .map_err(|_| bad("gdp_bn", format!("`{}` is not a number", get(3))))?;
             if !(gdp_bn.is_finite() && gdp_bn > 0.0) {
                 return Err(bad("gdp_bn", format!("{gdp_bn} is not positive")));
             }
@@ -95,7 +126,11 @@ impl GdpTable {
                 other => return Err(bad("estimate", format!("`{other}`: expected yes or no"))),
             };
             let row = GdpRow {
-                name: if get(1).is_empty() { country.clone() } else { get(1).to_string() },
+                name: if get(1).is_empty() {
+                    country.clone()
+                } else {
+                    get(1).to_string()
+                },
                 country: country.clone(),
                 year,
                 gdp_bn,
@@ -106,7 +141,10 @@ impl GdpTable {
             };
             match t.rows.get(&country) {
                 Some(old) if old.year == year => {
-                    return Err(bad("year", format!("{country} {year} is already on line {}", old.line)))
+                    return Err(bad(
+                        "year",
+                        format!("{country} {year} is already on line {}", old.line),
+                    ))
                 }
                 Some(old) if old.year > year => {}
                 _ => {
@@ -137,7 +175,11 @@ mod tests {
         assert_eq!(t.rows["DE"].gdp_bn, 4305.0);
         assert_eq!(t.name("DE"), "Germany");
         assert_eq!(t.name("XX"), "XX");
-        let e = GdpTable::from_csv("gdp.csv", b"country,year,gdp_bn,currency,source\nDE,2024,-1,EUR,x\n").unwrap_err();
+        let e = GdpTable::from_csv(
+            "gdp.csv",
+            b"country,year,gdp_bn,currency,source\nDE,2024,-1,EUR,x\n",
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "gdp.csv:2: gdp_bn: -1 is not positive");
     }
 }

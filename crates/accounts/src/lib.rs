@@ -76,9 +76,9 @@ pub use figures::{
     MonthRow, PledgeRow, Totals,
 };
 pub use force::{
-    project, sensitivity, Binding, BindingShares, Dist, ForceParams, Lever, MonthBand,
-    Programme, ProgrammeKind, Projection, Reach, RunOptions, YearMonth, MONTHS_MAX,
-    PROGRAMMES_MAX, RUNS_MAX, RUN_MONTHS_MAX, COURSE_WEEKS_MAX,
+    project, sensitivity, Binding, BindingShares, Dist, ForceParams, Lever, MonthBand, Programme,
+    ProgrammeKind, Projection, Reach, RunOptions, YearMonth, COURSE_WEEKS_MAX, MONTHS_MAX,
+    PROGRAMMES_MAX, RUNS_MAX, RUN_MONTHS_MAX,
 };
 pub use gdp::{GdpRow, GdpTable, GDP_BYTES_MAX, GDP_ROWS_MAX};
 pub use registry::{
@@ -100,7 +100,11 @@ pub enum AccountsError {
     },
     /// A row that is not valid CSV (bad quoting, wrong number of fields, not UTF-8).
     #[error("{file}:{line}: {why}")]
-    Row { file: String, line: u64, why: String },
+    Row {
+        file: String,
+        line: u64,
+        why: String,
+    },
     /// The header lacks a required column.
     #[error("{file}:1: header: no column `{column}` (the header has: {have})")]
     MissingColumn {
@@ -110,14 +114,22 @@ pub enum AccountsError {
     },
     /// The input is larger than its named limit.
     #[error("{file}: {bytes} bytes is more than the limit of {max} bytes")]
-    TooLarge { file: String, bytes: usize, max: usize },
+    TooLarge {
+        file: String,
+        bytes: usize,
+        max: usize,
+    },
     /// The input has more rows than its named limit.
     #[error("{file}: more than {max} rows")]
     TooManyRows { file: String, max: usize },
     /// A setting of the agreement file is missing, of the wrong type or out of range.
     /// `at` is `file:line` (or just the file when the line is unknown).
     #[error("{at}: {key}: {why}")]
-    Setting { at: String, key: String, why: String },
+    Setting {
+        at: String,
+        key: String,
+        why: String,
+    },
 }
 
 /// Results of this crate.

@@ -48,7 +48,11 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 3] = [Category::Military, Category::Financial, Category::Humanitarian];
+    pub const ALL: [Category; 3] = [
+        Category::Military,
+        Category::Financial,
+        Category::Humanitarian,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -59,7 +63,9 @@ impl Category {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -146,7 +152,9 @@ impl WeaponClass {
     }
 
     fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str().eq_ignore_ascii_case(s))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
     }
 }
 
@@ -259,11 +267,17 @@ impl Registry {
             };
             let rec = rec.map_err(|e| csv_error(file, line, e))?;
             if raws.len() >= REGISTRY_ROWS_MAX {
-                return Err(AccountsError::TooManyRows { file: file.into(), max: REGISTRY_ROWS_MAX });
+                return Err(AccountsError::TooManyRows {
+                    file: file.into(),
+                    max: REGISTRY_ROWS_MAX,
+                });
             }
             let fields = REGISTRY_COLUMNS
                 .iter()
-                .map(|c| cols.get(c).map_or(String::new(), |&i| rec.get(i).unwrap_or("").to_string()))
+                .map(|c| {
+                    cols.get(c)
+                        .map_or(String::new(), |&i| rec.get(i).unwrap_or("").to_string())
+                })
                 .collect();
             raws.push(Raw { line, fields });
         }
@@ -291,15 +305,29 @@ impl Registry {
     /// Builds a registry from records already checked (for tests and generated data);
     /// ids must be unique and every allocation or delivery must name a pledge.
     pub fn from_records(file: &str, records: Vec<Record>) -> Result<Registry> {
-        let mut reg = Registry { file: file.into(), records, index: HashMap::new() };
+        let mut reg = Registry {
+            file: file.into(),
+            records,
+            index: HashMap::new(),
+        };
         for (i, r) in reg.records.iter().enumerate() {
             if reg.index.insert(r.id.clone(), i).is_some() {
-                return Err(field(file, r.line, "id", format!("`{}` appears twice", r.id)));
+                return Err(field(
+                    file,
+                    r.line,
+                    "id",
+                    format!("`{}` appears twice", r.id),
+                ));
             }
         }
         for r in &reg.records {
             if r.kind != RecordKind::Pledge && reg.pledge(&r.pledge).is_none() {
-                return Err(field(file, r.line, "pledge", format!("no pledge `{}`", r.pledge)));
+                return Err(field(
+                    file,
+                    r.line,
+                    "pledge",
+                    format!("no pledge `{}`", r.pledge),
+                ));
             }
         }
         Ok(reg)
@@ -308,17 +336,28 @@ impl Registry {
 
 fn csv_error(file: &str, line: u64, e: csv::Error) -> AccountsError {
     let why = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("{len} fields where the header has {expected_len}")
         }
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
         _ => e.to_string(),
     };
-    AccountsError::Row { file: file.into(), line, why }
+    AccountsError::Row {
+        file: file.into(),
+        line,
+        why,
+    }
 }
 
 fn field(file: &str, line: u64, name: &str, why: impl Into<String>) -> AccountsError {
-    AccountsError::Field { file: file.into(), line, field: name.into(), why: why.into() }
+    AccountsError::Field {
+        file: file.into(),
+        line,
+        field: name.into(),
+        why: why.into(),
+    }
 }
 
 /// Column indices into `Raw::fields` (the order of `REGISTRY_COLUMNS`).
@@ -346,14 +385,29 @@ fn number(file: &str, r: &Raw, i: usize) -> Result<Option<f64>> {
         return Ok(None);
     }
     let name = REGISTRY_COLUMNS[i];
-    let v: f64 = s
-        .parse()
-        .map_err(|_| field(file, r.line, name, format!("`{}` is not a number", r.fields[i])))?;
+    let v: f64 = s.parse().map_err(|_| {
+        field(
+            file,
+            r.line,
+            name,
+            format!("`{}` is not a number", r.fields[i]),
+        )
+    })?;
     if !v.is_finite() {
-        return Err(field(file, r.line, name, format!("`{}` is not a finite number", r.fields[i])));
+        return Err(field(
+            file,
+            r.line,
+            name,
+            format!("`{}` is not a finite number", r.fields[i]),
+        ));
     }
     if v < 0.0 {
-        return Err(field(file, r.line, name, format!("{} is negative", r.fields[i])));
+        return Err(field(
+            file,
+            r.line,
+            name,
+            format!("{} is negative", r.fields[i]),
+        ));
     }
     Ok(Some(v))
 }
@@ -361,10 +415,20 @@ fn number(file: &str, r: &Raw, i: usize) -> Result<Option<f64>> {
 fn text<'a>(file: &str, r: &'a Raw, i: usize) -> Result<&'a str> {
     let s = r.fields[i].as_str();
     if s.chars().count() > FIELD_CHARS_MAX {
-        return Err(field(file, r.line, REGISTRY_COLUMNS[i], format!("longer than {FIELD_CHARS_MAX} characters")));
+        return Err(field(
+            file,
+            r.line,
+            REGISTRY_COLUMNS[i],
+            format!("longer than {FIELD_CHARS_MAX} characters"),
+        ));
     }
     if s.chars().any(|ch| ch.is_control()) {
-        return Err(field(file, r.line, REGISTRY_COLUMNS[i], "holds a control character"));
+        return Err(field(
+            file,
+            r.line,
+            REGISTRY_COLUMNS[i],
+            "holds a control character",
+        ));
     }
     Ok(s)
 }
@@ -372,7 +436,12 @@ fn text<'a>(file: &str, r: &'a Raw, i: usize) -> Result<&'a str> {
 fn required<'a>(file: &str, r: &'a Raw, i: usize, what: &str) -> Result<&'a str> {
     let s = text(file, r, i)?;
     if s.is_empty() {
-        return Err(field(file, r.line, REGISTRY_COLUMNS[i], format!("empty; {what}")));
+        return Err(field(
+            file,
+            r.line,
+            REGISTRY_COLUMNS[i],
+            format!("empty; {what}"),
+        ));
     }
     Ok(s)
 }
@@ -380,8 +449,16 @@ fn required<'a>(file: &str, r: &'a Raw, i: usize, what: &str) -> Result<&'a str>
 /// Ids, donors and currencies: letters, digits and `-_./:`.
 fn token<'a>(file: &str, r: &'a Raw, i: usize) -> Result<&'a str> {
     let s = text(file, r, i)?;
-    if let Some(ch) = s.chars().find(|ch| !(ch.is_ascii_alphanumeric() || "-_./:".contains(*ch))) {
-        return Err(field(file, r.line, REGISTRY_COLUMNS[i], format!("`{s}` holds `{ch}`; use letters, digits and - _ . / :")));
+    if let Some(ch) = s
+        .chars()
+        .find(|ch| !(ch.is_ascii_alphanumeric() || "-_./:".contains(*ch)))
+    {
+        return Err(field(
+            file,
+            r.line,
+            REGISTRY_COLUMNS[i],
+            format!("`{s}` holds `{ch}`; use letters, digits and - _ . / :"),
+        ));
     }
     Ok(s)
 }
@@ -398,17 +475,32 @@ fn link(file: &str, raws: Vec<Raw>) -> Result<Registry> {
     for r in &raws {
         let id = token(file, r, c::ID)?;
         if id.is_empty() {
-            return Err(field(file, r.line, "id", "empty; every record needs a unique id"));
+            return Err(field(
+                file,
+                r.line,
+                "id",
+                "empty; every record needs a unique id",
+            ));
         }
         if let Some(l) = first_line.insert(id.to_string(), r.line) {
-            return Err(field(file, r.line, "id", format!("`{id}` is already used on line {l}")));
+            return Err(field(
+                file,
+                r.line,
+                "id",
+                format!("`{id}` is already used on line {l}"),
+            ));
         }
         let kind = match text(file, r, c::KIND)?.to_ascii_lowercase().as_str() {
             "pledge" | "commitment" => RecordKind::Pledge,
             "allocation" => RecordKind::Allocation,
             "delivery" => RecordKind::Delivery,
             other => {
-                return Err(field(file, r.line, "kind", format!("`{other}`: expected pledge, allocation or delivery")))
+                return Err(field(
+                    file,
+                    r.line,
+                    "kind",
+                    format!("`{other}`: expected pledge, allocation or delivery"),
+                ))
             }
         };
         kinds.push(kind);
@@ -422,23 +514,54 @@ fn link(file: &str, raws: Vec<Raw>) -> Result<Registry> {
         let id = r.fields[c::ID].clone();
         let own = token(file, r, c::PLEDGE)?;
         if !own.is_empty() && own != id {
-            return Err(field(file, r.line, "pledge", format!("`{own}` on a pledge: leave it empty or repeat the id `{id}`")));
+            return Err(field(
+                file,
+                r.line,
+                "pledge",
+                format!("`{own}` on a pledge: leave it empty or repeat the id `{id}`"),
+            ));
         }
         let donor = token(file, r, c::DONOR)?;
         if donor.is_empty() {
-            return Err(field(file, r.line, "donor", "empty; a pledge needs its donor"));
+            return Err(field(
+                file,
+                r.line,
+                "donor",
+                "empty; a pledge needs its donor",
+            ));
         }
-        let cat_s = required(file, r, c::CATEGORY, "a pledge needs military, financial or humanitarian")?;
-        let category = Category::parse(cat_s)
-            .ok_or_else(|| field(file, r.line, "category", format!("`{cat_s}`: expected military, financial or humanitarian")))?;
+        let cat_s = required(
+            file,
+            r,
+            c::CATEGORY,
+            "a pledge needs military, financial or humanitarian",
+        )?;
+        let category = Category::parse(cat_s).ok_or_else(|| {
+            field(
+                file,
+                r.line,
+                "category",
+                format!("`{cat_s}`: expected military, financial or humanitarian"),
+            )
+        })?;
         let item = required(file, r, c::ITEM, "a pledge needs an item")?;
         let class = weapon_class(file, r)?;
         if class.is_some() && category != Category::Military {
-            return Err(field(file, r.line, "class", format!("a weapon class on a {category} pledge")));
+            return Err(field(
+                file,
+                r.line,
+                "class",
+                format!("a weapon class on a {category} pledge"),
+            ));
         }
         let currency = token(file, r, c::CURRENCY)?;
         if currency.is_empty() {
-            return Err(field(file, r.line, "currency", "empty; a pledge needs its currency (ISO 4217, e.g. EUR)"));
+            return Err(field(
+                file,
+                r.line,
+                "currency",
+                "empty; a pledge needs its currency (ISO 4217, e.g. EUR)",
+            ));
         }
         let quantity = number(file, r, c::QUANTITY)?;
         let unit = number(file, r, c::UNIT_VALUE)?;
@@ -484,14 +607,35 @@ fn link(file: &str, raws: Vec<Raw>) -> Result<Registry> {
         let Some(parent) = &p.part_of else { continue };
         let line = p.line;
         let Some(&k) = pledge_at.get(parent) else {
-            return Err(field(file, line, "part_of", format!("no pledge `{parent}`")));
+            return Err(field(
+                file,
+                line,
+                "part_of",
+                format!("no pledge `{parent}`"),
+            ));
         };
         let q = &records[k];
         if q.part_of.is_some() {
-            return Err(field(file, line, "part_of", format!("`{parent}` is itself part of `{}`; one level only", q.part_of.as_deref().unwrap_or(""))));
+            return Err(field(
+                file,
+                line,
+                "part_of",
+                format!(
+                    "`{parent}` is itself part of `{}`; one level only",
+                    q.part_of.as_deref().unwrap_or("")
+                ),
+            ));
         }
         if q.donor != p.donor || q.category != p.category {
-            return Err(field(file, line, "part_of", format!("`{parent}` is {} {}, this pledge {} {}", q.donor, q.category, p.donor, p.category)));
+            return Err(field(
+                file,
+                line,
+                "part_of",
+                format!(
+                    "`{parent}` is {} {}, this pledge {} {}",
+                    q.donor, q.category, p.donor, p.category
+                ),
+            ));
         }
     }
     // Pass 2: allocations and deliveries inherit from their pledge.
@@ -504,12 +648,27 @@ fn link(file: &str, raws: Vec<Raw>) -> Result<Registry> {
         }
         let pid = token(file, r, c::PLEDGE)?;
         if pid.is_empty() {
-            return Err(field(file, r.line, "pledge", format!("empty; an {kind} names the id of its pledge")));
+            return Err(field(
+                file,
+                r.line,
+                "pledge",
+                format!("empty; an {kind} names the id of its pledge"),
+            ));
         }
         if !pledge_at.contains_key(pid) {
             return Err(match first_line.get(pid) {
-                Some(l) => field(file, r.line, "pledge", format!("`{pid}` is not a pledge (line {l})")),
-                None => field(file, r.line, "pledge", format!("no pledge `{pid}` in this registry")),
+                Some(l) => field(
+                    file,
+                    r.line,
+                    "pledge",
+                    format!("`{pid}` is not a pledge (line {l})"),
+                ),
+                None => field(
+                    file,
+                    r.line,
+                    "pledge",
+                    format!("no pledge `{pid}` in this registry"),
+                ),
             });
         }
         out.push(Record {
@@ -546,23 +705,52 @@ fn link(file: &str, raws: Vec<Raw>) -> Result<Registry> {
             (c::CURRENCY, rec.currency.as_str(), p.currency.as_str()),
         ] {
             if !mine.is_empty() && !mine.eq_ignore_ascii_case(theirs) {
-                return Err(field(file, r.line, REGISTRY_COLUMNS[i], format!("`{mine}`, but pledge `{}` has `{theirs}`", p.id)));
+                return Err(field(
+                    file,
+                    r.line,
+                    REGISTRY_COLUMNS[i],
+                    format!("`{mine}`, but pledge `{}` has `{theirs}`", p.id),
+                ));
             }
         }
         let cat = r.fields[c::CATEGORY].as_str();
         if !cat.is_empty() && Category::parse(cat) != Some(p.category) {
-            return Err(field(file, r.line, "category", format!("`{cat}`, but pledge `{}` is {}", p.id, p.category)));
+            return Err(field(
+                file,
+                r.line,
+                "category",
+                format!("`{cat}`, but pledge `{}` is {}", p.id, p.category),
+            ));
         }
         let class = weapon_class(file, r)?;
         if class.is_some() && class != p.class {
-            return Err(field(file, r.line, "class", format!("`{}`, but pledge `{}` has {}", r.fields[c::CLASS], p.id, p.class.map_or("none", |c| c.as_str()))));
+            return Err(field(
+                file,
+                r.line,
+                "class",
+                format!(
+                    "`{}`, but pledge `{}` has {}",
+                    r.fields[c::CLASS],
+                    p.id,
+                    p.class.map_or("none", |c| c.as_str())
+                ),
+            ));
         }
         if !r.fields[c::PART_OF].is_empty() {
-            return Err(field(file, r.line, "part_of", "only a pledge can be part of a package"));
+            return Err(field(
+                file,
+                r.line,
+                "part_of",
+                "only a pledge can be part of a package",
+            ));
         }
         rec.donor = p.donor.clone();
         rec.category = p.category;
-        rec.item = if r.fields[c::ITEM].is_empty() { p.item.clone() } else { text(file, r, c::ITEM)?.to_string() };
+        rec.item = if r.fields[c::ITEM].is_empty() {
+            p.item.clone()
+        } else {
+            text(file, r, c::ITEM)?.to_string()
+        };
         rec.class = p.class;
         rec.currency = p.currency.clone();
         // The unit value: the row's own, else the pledge's (given or implied).
@@ -598,7 +786,12 @@ fn weapon_class(file: &str, r: &Raw) -> Result<Option<WeaponClass>> {
     }
     WeaponClass::parse(s).map(Some).ok_or_else(|| {
         let all: Vec<&str> = WeaponClass::ALL.iter().map(|c| c.as_str()).collect();
-        field(file, r.line, "class", format!("`{s}`: expected one of {}", all.join(", ")))
+        field(
+            file,
+            r.line,
+            "class",
+            format!("`{s}`: expected one of {}", all.join(", ")),
+        )
     })
 }
 
@@ -607,14 +800,26 @@ fn date(file: &str, r: &Raw) -> Result<NaiveDate> {
     if s.is_empty() {
         return Err(field(file, r.line, "date", "empty; expected YYYY-MM-DD"));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| field(file, r.line, "date", format!("`{s}` is not a date YYYY-MM-DD")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        field(
+            file,
+            r.line,
+            "date",
+            format!("`{s}` is not a date YYYY-MM-DD"),
+        )
+    })
 }
 
 fn estimate(file: &str, r: &Raw) -> Result<bool> {
     match r.fields[c::ESTIMATE].to_ascii_lowercase().as_str() {
         "" | "no" | "false" | "0" => Ok(false),
         "yes" | "true" | "1" | "estimate" => Ok(true),
-        other => Err(field(file, r.line, "estimate", format!("`{other}`: expected yes or no"))),
+        other => Err(field(
+            file,
+            r.line,
+            "estimate",
+            format!("`{other}`: expected yes or no"),
+        )),
     }
 }
 
@@ -649,7 +854,10 @@ mod tests {
         assert_eq!(reg.records.len(), 3);
         let d = reg.get("P1/d").unwrap();
         assert_eq!(d.line, 5);
-        assert_eq!((d.donor.as_str(), d.category, d.class), ("DE", Category::Military, Some(WeaponClass::Tank)));
+        assert_eq!(
+            (d.donor.as_str(), d.category, d.class),
+            ("DE", Category::Military, Some(WeaponClass::Tank))
+        );
         assert_eq!(d.value_m, 85.0);
         assert_eq!(reg.pledge("P1").unwrap().value_m, 18.0 * 8.5);
         assert!(reg.pledge("P1/a").is_none());
@@ -675,32 +883,66 @@ mod tests {
             "P,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,s\nP,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,s\n",
             "registry.csv:3: id: `P` is already used on line 2",
         );
-        check_err("P,promise,,DE,military,x,,,3,1,,EUR,2023-01-01,,s\n", "registry.csv:2: kind: `promise`: expected pledge, allocation or delivery");
-        check_err("P,pledge,,DE,army,x,,,3,1,,EUR,2023-01-01,,s\n", "registry.csv:2: category: `army`: expected military, financial or humanitarian");
-        check_err("P,pledge,,DE,military,x,,,3,1,,EUR,2023-13-01,,s\n", "registry.csv:2: date: `2023-13-01` is not a date YYYY-MM-DD");
-        check_err("P,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,\n", "registry.csv:2: source: empty; every figure needs its source");
-        check_err("P,pledge,,DE,military,x,,,3,1,4,EUR,2023-01-01,,s\n", "registry.csv:2: value_m: 4 is not quantity x unit_value_m = 3 x 1 = 3");
+        check_err(
+            "P,promise,,DE,military,x,,,3,1,,EUR,2023-01-01,,s\n",
+            "registry.csv:2: kind: `promise`: expected pledge, allocation or delivery",
+        );
+        check_err(
+            "P,pledge,,DE,army,x,,,3,1,,EUR,2023-01-01,,s\n",
+            "registry.csv:2: category: `army`: expected military, financial or humanitarian",
+        );
+        check_err(
+            "P,pledge,,DE,military,x,,,3,1,,EUR,2023-13-01,,s\n",
+            "registry.csv:2: date: `2023-13-01` is not a date YYYY-MM-DD",
+        );
+        check_err(
+            "P,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,\n",
+            "registry.csv:2: source: empty; every figure needs its source",
+        );
+        check_err(
+            "P,pledge,,DE,military,x,,,3,1,4,EUR,2023-01-01,,s\n",
+            "registry.csv:2: value_m: 4 is not quantity x unit_value_m = 3 x 1 = 3",
+        );
         check_err("P,pledge,,DE,military,x,,,,,,EUR,2023-01-01,,s\n", "registry.csv:2: value_m: empty; give value_m, or quantity and unit_value_m (a heavy weapon or a package item may give a quantity alone)");
-        check_err("A,allocation,Q,,,,,,1,,1,,2023-01-01,,s\n", "registry.csv:2: pledge: no pledge `Q` in this registry");
+        check_err(
+            "A,allocation,Q,,,,,,1,,1,,2023-01-01,,s\n",
+            "registry.csv:2: pledge: no pledge `Q` in this registry",
+        );
         check_err(
             "P,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,s\nA,allocation,P,FR,,,,,1,,,,2023-01-01,,s\n",
             "registry.csv:3: donor: `FR`, but pledge `P` has `DE`",
         );
-        check_err("P,pledge,,DE,financial,x,tank,,3,1,,EUR,2023-01-01,,s\n", "registry.csv:2: class: a weapon class on a financial pledge");
-        check_err("P,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,s,extra\n", "registry.csv:2: 16 fields where the header has 15");
-        check_err("P,pledge,,DE,military,x,,,three,1,,EUR,2023-01-01,,s\n", "registry.csv:2: quantity: `three` is not a number");
+        check_err(
+            "P,pledge,,DE,financial,x,tank,,3,1,,EUR,2023-01-01,,s\n",
+            "registry.csv:2: class: a weapon class on a financial pledge",
+        );
+        check_err(
+            "P,pledge,,DE,military,x,,,3,1,,EUR,2023-01-01,,s,extra\n",
+            "registry.csv:2: 16 fields where the header has 15",
+        );
+        check_err(
+            "P,pledge,,DE,military,x,,,three,1,,EUR,2023-01-01,,s\n",
+            "registry.csv:2: quantity: `three` is not a number",
+        );
         check_err(
             "K,pledge,,DE,military,package,,,,,100,EUR,2023-01-01,,s\nI,pledge,,PL,military,tanks,tank,K,3,,,EUR,2023-01-01,,s\n",
             "registry.csv:3: part_of: `K` is DE military, this pledge PL military",
         );
         let e = Registry::from_csv("r.csv", b"id,kind\nP,pledge\n").unwrap_err();
-        assert!(e.to_string().starts_with("r.csv:1: header: no column `pledge`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("r.csv:1: header: no column `pledge`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn limits() {
         let big = vec![b' '; REGISTRY_BYTES_MAX + 1];
-        assert!(matches!(Registry::from_csv("r.csv", &big), Err(AccountsError::TooLarge { .. })));
+        assert!(matches!(
+            Registry::from_csv("r.csv", &big),
+            Err(AccountsError::TooLarge { .. })
+        ));
     }
 
     #[test]

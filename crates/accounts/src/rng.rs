@@ -50,9 +50,24 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_distinct() {
-        let a: Vec<f64> = (0..5).map({ let mut s = Stream::new(7, 3); move |_| s.uniform() }).collect();
-        let b: Vec<f64> = (0..5).map({ let mut s = Stream::new(7, 3); move |_| s.uniform() }).collect();
-        let c: Vec<f64> = (0..5).map({ let mut s = Stream::new(7, 4); move |_| s.uniform() }).collect();
+        let a: Vec<f64> = (0..5)
+            .map({
+                let mut s = Stream::new(7, 3);
+                move |_| s.uniform()
+            })
+            .collect();
+        let b: Vec<f64> = (0..5)
+            .map({
+                let mut s = Stream::new(7, 3);
+                move |_| s.uniform()
+            })
+            .collect();
+        let c: Vec<f64> = (0..5)
+            .map({
+                let mut s = Stream::new(7, 4);
+                move |_| s.uniform()
+            })
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -11,7 +11,11 @@ fn examples() -> PathBuf {
 
 fn load() -> (AccountsConfig, Registry, GdpTable) {
     let path = examples().join("ukraine-2025.accounts.toml");
-    let cfg = read_config("ukraine-2025.accounts.toml", &std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cfg = read_config(
+        "ukraine-2025.accounts.toml",
+        &std::fs::read_to_string(&path).unwrap(),
+    )
+    .unwrap();
     let p = cfg.pledges.clone().expect("[pledges]");
     let reg_path = examples().join(&p.registry);
     let reg = Registry::from_csv("registry.csv", &std::fs::read(reg_path).unwrap()).unwrap();
@@ -34,37 +38,95 @@ fn example_registry_reads_and_adds_up() {
     assert!(reg.records.iter().all(|r| !r.source.is_empty()));
     let f = figures(&reg, &rates, &gdp, &FigureOptions::default()).unwrap();
     assert_eq!(f.anomalies, vec![], "the example has no anomaly");
-    assert!(f.no_gdp.is_empty(), "every donor has a GDP row: {:?}", f.no_gdp);
+    assert!(
+        f.no_gdp.is_empty(),
+        "every donor has a GDP row: {:?}",
+        f.no_gdp
+    );
     // The identity holds for every donor, every category and the whole.
-    for by in [GroupBy::Country, GroupBy::Category, GroupBy::CountryCategory] {
-        let f = figures(&reg, &rates, &gdp, &FigureOptions { by, ..Default::default() }).unwrap();
+    for by in [
+        GroupBy::Country,
+        GroupBy::Category,
+        GroupBy::CountryCategory,
+    ] {
+        let f = figures(
+            &reg,
+            &rates,
+            &gdp,
+            &FigureOptions {
+                by,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         for g in &f.groups {
-            assert!(ordered(&g.totals), "{by:?} {:?} {:?}: {:?}", g.donor, g.category, g.totals);
+            assert!(
+                ordered(&g.totals),
+                "{by:?} {:?} {:?}: {:?}",
+                g.donor,
+                g.category,
+                g.totals
+            );
         }
         let sum: f64 = f.groups.iter().map(|g| g.totals.committed_m).sum();
-        assert!((sum - f.total.committed_m).abs() < 1e-6, "groups add up to the total");
+        assert!(
+            (sum - f.total.committed_m).abs() < 1e-6,
+            "groups add up to the total"
+        );
     }
     assert!(ordered(&f.total));
     // Worked by hand from the file: EU institutions commit 18,000 + 50,000 + 18,100 +
     // 1,100 = 87,200 million EUR.
-    let eu = f.groups.iter().find(|g| g.donor.as_deref() == Some("EU")).unwrap();
-    assert!((eu.totals.committed_m - 87_200.0).abs() < 1e-6, "{:?}", eu.totals);
+    let eu = f
+        .groups
+        .iter()
+        .find(|g| g.donor.as_deref() == Some("EU"))
+        .unwrap();
+    assert!(
+        (eu.totals.committed_m - 87_200.0).abs() < 1e-6,
+        "{:?}",
+        eu.totals
+    );
     // Tanks: 31 Abrams + 18 Leopard 2A6 + 14 Challenger 2 + 250 T-72/PT-91.
-    let tanks = f.heavy.iter().find(|h| h.class == WeaponClass::Tank && h.donor.is_none()).unwrap();
-    assert_eq!((tanks.committed_units, tanks.delivered_units), (313.0, 313.0));
+    let tanks = f
+        .heavy
+        .iter()
+        .find(|h| h.class == WeaponClass::Tank && h.donor.is_none())
+        .unwrap();
+    assert_eq!(
+        (tanks.committed_units, tanks.delivered_units),
+        (313.0, 313.0)
+    );
     // Belgium's 30 F-16 are pledged for 2028: nothing allocated or delivered yet.
-    let be = f.heavy.iter().find(|h| h.class == WeaponClass::Aircraft && h.donor.as_deref() == Some("BE")).unwrap();
-    assert_eq!((be.committed_units, be.allocated_units, be.delivered_units), (30.0, 0.0, 0.0));
+    let be = f
+        .heavy
+        .iter()
+        .find(|h| h.class == WeaponClass::Aircraft && h.donor.as_deref() == Some("BE"))
+        .unwrap();
+    assert_eq!(
+        (be.committed_units, be.allocated_units, be.delivered_units),
+        (30.0, 0.0, 0.0)
+    );
     // Share of GDP: Germany's 31,000 million against a GDP of 4,305 billion.
-    let de = f.groups.iter().find(|g| g.donor.as_deref() == Some("DE")).unwrap();
+    let de = f
+        .groups
+        .iter()
+        .find(|g| g.donor.as_deref() == Some("DE"))
+        .unwrap();
     assert!((de.committed_gdp_pct.unwrap() - 100.0 * 31_000.0 / 4_305_000.0).abs() < 1e-9);
     // The monthly series ends with the cumulative totals.
     let last = f.months.last().unwrap();
     assert!((last.cumulative_committed_m - f.total.committed_m).abs() < 1e-6);
     assert!((last.cumulative_delivered_m - f.total.delivered_m).abs() < 1e-6);
-    assert!(f.top.windows(2).all(|w| w[0].totals.committed_m >= w[1].totals.committed_m));
+    assert!(f
+        .top
+        .windows(2)
+        .all(|w| w[0].totals.committed_m >= w[1].totals.committed_m));
     let est = f.estimated_share.unwrap();
-    assert!(est > 0.0 && est < 1.0, "some figures are estimates, not all: {est}");
+    assert!(
+        est > 0.0 && est < 1.0,
+        "some figures are estimates, not all: {est}"
+    );
 }
 
 #[test]
@@ -76,9 +138,16 @@ fn example_diff_names_the_revisions() {
     assert!(!d.is_empty());
     // The older version had 18 Dutch F-16 delivered under the same source note: the
     // later 24 is a silent revision.
-    let f16 = d.changed.iter().find(|c| c.id == "NL-F16/d").expect("NL-F16/d revised");
+    let f16 = d
+        .changed
+        .iter()
+        .find(|c| c.id == "NL-F16/d")
+        .expect("NL-F16/d revised");
     assert!(f16.silent);
-    assert!(f16.fields.iter().any(|f| f.field == "quantity" && f.old == "18" && f.new == "24"));
+    assert!(f16
+        .fields
+        .iter()
+        .any(|f| f.field == "quantity" && f.old == "18" && f.new == "24"));
     assert!(d.silent_count() >= 1);
 }
 
@@ -95,9 +164,16 @@ fn identity_holds_or_the_anomaly_is_named() {
         for p in 0..20 {
             let units = s.uniform() < 0.5;
             let q = (1.0 + 100.0 * s.uniform()).round();
-            let (qty, unit) = if units { (format!("{q}"), "2".to_string()) } else { (String::new(), String::new()) };
+            let (qty, unit) = if units {
+                (format!("{q}"), "2".to_string())
+            } else {
+                (String::new(), String::new())
+            };
             let value = if units { String::new() } else { format!("{q}") };
-            csv += &format!("P{p},pledge,,D{},military,item,,,{qty},{unit},{value},EUR,2023-01-01,,s\n", p % 3);
+            csv += &format!(
+                "P{p},pledge,,D{},military,item,,,{qty},{unit},{value},EUR,2023-01-01,,s\n",
+                p % 3
+            );
             // Allocations and deliveries in up to three parts each; a part is sized so
             // the sums land near the pledge, sometimes beyond it.
             let mut alloc = 0.0;
@@ -107,7 +183,11 @@ fn identity_holds_or_the_anomaly_is_named() {
                 for k in 0..parts {
                     let x = (q * (0.45 * s.uniform())).round();
                     *total += x;
-                    let (qq, vv) = if units { (format!("{x}"), String::new()) } else { (String::new(), format!("{x}")) };
+                    let (qq, vv) = if units {
+                        (format!("{x}"), String::new())
+                    } else {
+                        (String::new(), format!("{x}"))
+                    };
                     csv += &format!("P{p}/{kind}{k},{kind},P{p},,,,,,{qq},,{vv},,2023-02-01,,s\n");
                 }
             }
@@ -121,7 +201,10 @@ fn identity_holds_or_the_anomaly_is_named() {
             }
         }
         let reg = Registry::from_csv("gen.csv", csv.as_bytes()).unwrap();
-        let mut got: Vec<(String, AnomalyKind)> = anomalies(&reg).into_iter().map(|a| (a.pledge, a.kind)).collect();
+        let mut got: Vec<(String, AnomalyKind)> = anomalies(&reg)
+            .into_iter()
+            .map(|a| (a.pledge, a.kind))
+            .collect();
         got.sort();
         expect_bad.sort();
         assert_eq!(got, expect_bad, "seed {seed}");

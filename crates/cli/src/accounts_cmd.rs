@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use truce_accounts::{
-    AccountsConfig, Figures, FigureOptions, GdpTable, GroupBy, Lever, Projection, Reach, Registry,
+    AccountsConfig, FigureOptions, Figures, GdpTable, GroupBy, Lever, Projection, Reach, Registry,
     RegistryDiff, RunOptions,
 };
 
@@ -106,8 +106,12 @@ pub struct ProjectArgs {
 
 fn config(path: &Path) -> Result<AccountsConfig> {
     let bytes = read(path)?;
-    let text = String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", path.display()))?;
-    Ok(truce_accounts::read_config(&path.display().to_string(), &text)?)
+    let text =
+        String::from_utf8(bytes).with_context(|| format!("{}: not UTF-8", path.display()))?;
+    Ok(truce_accounts::read_config(
+        &path.display().to_string(),
+        &text,
+    )?)
 }
 
 fn beside(agreement: &Path, rel: &str) -> PathBuf {
@@ -115,12 +119,17 @@ fn beside(agreement: &Path, rel: &str) -> PathBuf {
 }
 
 fn registry(path: &Path) -> Result<Registry> {
-    Ok(Registry::from_csv(&path.display().to_string(), &read(path)?)?)
+    Ok(Registry::from_csv(
+        &path.display().to_string(),
+        &read(path)?,
+    )?)
 }
 
 pub fn pledges(a: PledgesArgs) -> Result<Outcome> {
     let cfg = config(&a.agreement)?;
-    let p = cfg.pledges.with_context(|| format!("{}: no [pledges] table", a.agreement.display()))?;
+    let p = cfg
+        .pledges
+        .with_context(|| format!("{}: no [pledges] table", a.agreement.display()))?;
     let reg = registry(&beside(&a.agreement, &p.registry))?;
     if reg.records.is_empty() {
         return Ok(Outcome::NothingFound(format!("{}: no record", reg.file)));
@@ -138,7 +147,16 @@ pub fn pledges(a: PledgesArgs) -> Result<Outcome> {
         By::Category => GroupBy::Category,
         By::CountryCategory => GroupBy::CountryCategory,
     };
-    let f = truce_accounts::figures(&reg, &rates, &gdp, &FigureOptions { by, since: a.since, top: a.top })?;
+    let f = truce_accounts::figures(
+        &reg,
+        &rates,
+        &gdp,
+        &FigureOptions {
+            by,
+            since: a.since,
+            top: a.top,
+        },
+    )?;
     let d = match &a.diff {
         Some(old) => Some(truce_accounts::diff(&registry(old)?, &reg, &rates)?),
         None => None,
@@ -148,7 +166,11 @@ pub fn pledges(a: PledgesArgs) -> Result<Outcome> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(Outcome::Done);
     }
-    let table = a.table.unwrap_or(if d.is_some() && a.csv { Table::Diff } else { Table::Groups });
+    let table = a.table.unwrap_or(if d.is_some() && a.csv {
+        Table::Diff
+    } else {
+        Table::Groups
+    });
     if a.csv {
         if table == Table::Diff && d.is_none() {
             anyhow::bail!("--table diff needs --diff OLD_REGISTRY");
@@ -164,10 +186,14 @@ pub fn pledges(a: PledgesArgs) -> Result<Outcome> {
         counts(truce_accounts::RecordKind::Allocation),
         counts(truce_accounts::RecordKind::Delivery),
         f.currency,
-        a.since.map_or(String::new(), |s| format!("; records dated {s} or later"))
+        a.since
+            .map_or(String::new(), |s| format!("; records dated {s} or later"))
     );
     if let Some(e) = f.estimated_share {
-        println!("{:.0} % of the committed value rests on figures marked as estimates.", 100.0 * e);
+        println!(
+            "{:.0} % of the committed value rests on figures marked as estimates.",
+            100.0 * e
+        );
     }
     let all = a.table.is_none();
     if all || table == Table::Groups {
@@ -198,7 +224,10 @@ pub fn pledges(a: PledgesArgs) -> Result<Outcome> {
         }
     }
     if !f.no_gdp.is_empty() {
-        eprintln!("no GDP row for: {} (no share of GDP for them)", f.no_gdp.join(", "));
+        eprintln!(
+            "no GDP row for: {} (no share of GDP for them)",
+            f.no_gdp.join(", ")
+        );
     }
     Ok(Outcome::Done)
 }
@@ -261,9 +290,15 @@ fn groups_text(f: &Figures) -> String {
             m(g.totals.allocated_m),
             m(g.totals.delivered_m),
             pct(g.delivery_ratio, 1),
-            g.committed_gdp_pct.map_or("-".into(), |v| format!("{v:.3}")),
-            g.delivered_gdp_pct.map_or("-".into(), |v| format!("{v:.3}")),
-            if g.estimated > 0 { format!("{} ({}e)", g.pledges, g.estimated) } else { g.pledges.to_string() }
+            g.committed_gdp_pct
+                .map_or("-".into(), |v| format!("{v:.3}")),
+            g.delivered_gdp_pct
+                .map_or("-".into(), |v| format!("{v:.3}")),
+            if g.estimated > 0 {
+                format!("{} ({}e)", g.pledges, g.estimated)
+            } else {
+                g.pledges.to_string()
+            }
         );
     }
     let t = &f.total;
@@ -282,13 +317,24 @@ fn groups_text(f: &Figures) -> String {
 
 fn heavy_text(f: &Figures) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{:<22} {:>10} {:>10} {:>10} {:>8}  donors", "Heavy weapons (units)", "committed", "allocated", "delivered", "deliv %");
+    let _ = writeln!(
+        s,
+        "{:<22} {:>10} {:>10} {:>10} {:>8}  donors",
+        "Heavy weapons (units)", "committed", "allocated", "delivered", "deliv %"
+    );
     for h in f.heavy.iter().filter(|h| h.donor.is_none()) {
         let donors: Vec<String> = f
             .heavy
             .iter()
             .filter(|x| x.class == h.class && x.donor.is_some())
-            .map(|x| format!("{} {:.0}/{:.0}", x.donor.as_deref().unwrap_or(""), x.delivered_units, x.committed_units))
+            .map(|x| {
+                format!(
+                    "{} {:.0}/{:.0}",
+                    x.donor.as_deref().unwrap_or(""),
+                    x.delivered_units,
+                    x.committed_units
+                )
+            })
             .collect();
         let _ = writeln!(
             s,
@@ -309,7 +355,11 @@ fn heavy_text(f: &Figures) -> String {
 
 fn top_text(f: &Figures) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "{:<12} {:<6} {:<13} {:>10} {:>10} {:>8}  item", "Largest", "donor", "category", "committed", "delivered", "deliv %");
+    let _ = writeln!(
+        s,
+        "{:<12} {:<6} {:<13} {:>10} {:>10} {:>8}  item",
+        "Largest", "donor", "category", "committed", "delivered", "deliv %"
+    );
     for p in &f.top {
         let item: String = p.item.chars().take(58).collect();
         let _ = writeln!(
@@ -340,7 +390,11 @@ fn months_text(f: &Figures, short: bool) -> String {
         "committed",
         "allocated",
         "delivered",
-        if short { "  (year ends and the last month; --table months for all)" } else { "" }
+        if short {
+            "  (year ends and the last month; --table months for all)"
+        } else {
+            ""
+        }
     );
     let n = f.months.len();
     for (i, r) in f.months.iter().enumerate() {
@@ -376,14 +430,22 @@ fn diff_text(d: &RegistryDiff) -> String {
         d.silent_count()
     );
     for c in &d.changed {
-        let fields: Vec<String> = c.fields.iter().map(|f| format!("{}: {} -> {}", f.field, f.old, f.new)).collect();
+        let fields: Vec<String> = c
+            .fields
+            .iter()
+            .map(|f| format!("{}: {} -> {}", f.field, f.old, f.new))
+            .collect();
         let _ = writeln!(
             s,
             "  revised {:<12} (line {} -> {}){} {}",
             c.id,
             c.old_line,
             c.new_line,
-            if c.silent { " SILENT (source unchanged):" } else { ":" },
+            if c.silent {
+                " SILENT (source unchanged):"
+            } else {
+                ":"
+            },
             fields.join("; ")
         );
     }
@@ -397,14 +459,25 @@ fn diff_text(d: &RegistryDiff) -> String {
             r.date,
             m(r.value_m),
             r.currency,
-            if back { "  BACK-DATED (on or before the old version's latest record)" } else { "" }
+            if back {
+                "  BACK-DATED (on or before the old version's latest record)"
+            } else {
+                ""
+            }
         );
     }
     for r in &d.removed {
-        let _ = writeln!(s, "  removed {:<12} {} {} (was line {})", r.id, r.kind, r.date, r.line);
+        let _ = writeln!(
+            s,
+            "  removed {:<12} {} {} (was line {})",
+            r.id, r.kind, r.date, r.line
+        );
     }
     if !d.totals.is_empty() {
-        let _ = writeln!(s, "  totals moved (millions): donor  committed  allocated  delivered  (old -> new)");
+        let _ = writeln!(
+            s,
+            "  totals moved (millions): donor  committed  allocated  delivered  (old -> new)"
+        );
         for t in &d.totals {
             let _ = writeln!(
                 s,
@@ -481,7 +554,13 @@ fn csv_table(f: &Figures, d: Option<&RegistryDiff>, t: Table) -> String {
                 let _ = writeln!(
                     s,
                     "{},{},{},{},{},{},{}",
-                    r.month, r.committed_m, r.allocated_m, r.delivered_m, r.cumulative_committed_m, r.cumulative_allocated_m, r.cumulative_delivered_m
+                    r.month,
+                    r.committed_m,
+                    r.allocated_m,
+                    r.delivered_m,
+                    r.cumulative_committed_m,
+                    r.cumulative_allocated_m,
+                    r.cumulative_delivered_m
                 );
             }
         }
@@ -508,7 +587,10 @@ fn csv_table(f: &Figures, d: Option<&RegistryDiff>, t: Table) -> String {
         Table::Anomalies => {
             s += "pledge,line,kind,detail\n";
             for a in &f.anomalies {
-                let kind = serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+                let kind = serde_json::to_value(a.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
                 let _ = writeln!(s, "{},{},{},{}", q(&a.pledge), a.line, kind, q(&a.detail));
             }
         }
@@ -517,15 +599,40 @@ fn csv_table(f: &Figures, d: Option<&RegistryDiff>, t: Table) -> String {
             if let Some(d) = d {
                 for c in &d.changed {
                     for fc in &c.fields {
-                        let _ = writeln!(s, "revised,{},{},{},{},{},{},{}", q(&c.id), c.kind, q(&c.donor), fc.field, q(&fc.old), q(&fc.new), c.silent);
+                        let _ = writeln!(
+                            s,
+                            "revised,{},{},{},{},{},{},{}",
+                            q(&c.id),
+                            c.kind,
+                            q(&c.donor),
+                            fc.field,
+                            q(&fc.old),
+                            q(&fc.new),
+                            c.silent
+                        );
                     }
                 }
                 for r in &d.added {
                     let back = d.backdated.contains(&r.id);
-                    let _ = writeln!(s, "added,{},{},{},value_m,,{},{}", q(&r.id), r.kind, q(&r.donor), r.value_m, back);
+                    let _ = writeln!(
+                        s,
+                        "added,{},{},{},value_m,,{},{}",
+                        q(&r.id),
+                        r.kind,
+                        q(&r.donor),
+                        r.value_m,
+                        back
+                    );
                 }
                 for r in &d.removed {
-                    let _ = writeln!(s, "removed,{},{},{},value_m,{},,false", q(&r.id), r.kind, q(&r.donor), r.value_m);
+                    let _ = writeln!(
+                        s,
+                        "removed,{},{},{},value_m,{},,false",
+                        q(&r.id),
+                        r.kind,
+                        q(&r.donor),
+                        r.value_m
+                    );
                 }
             }
         }
@@ -545,7 +652,9 @@ fn people(x: f64) -> String {
 
 fn project(a: ProjectArgs) -> Result<Outcome> {
     let cfg = config(&a.agreement)?;
-    let p = cfg.forces.with_context(|| format!("{}: no [forces] table", a.agreement.display()))?;
+    let p = cfg
+        .forces
+        .with_context(|| format!("{}: no [forces] table", a.agreement.display()))?;
     let mut o = RunOptions::from_params(&p);
     if let Some(r) = a.runs {
         o.runs = r;
@@ -561,8 +670,15 @@ fn project(a: ProjectArgs) -> Result<Outcome> {
     let levers = truce_accounts::sensitivity(&p, &o, &proj, 0.10)?;
     let elapsed = t.elapsed().as_secs_f64();
     if let Some(path) = &a.svg {
-        let title = format!("Well-trained strength toward {}: projection from {}", people(p.target), p.start);
-        write_atomic(path, truce_accounts::svg_projection(&proj, &title).as_bytes())?;
+        let title = format!(
+            "Well-trained strength toward {}: projection from {}",
+            people(p.target),
+            p.start
+        );
+        write_atomic(
+            path,
+            truce_accounts::svg_projection(&proj, &title).as_bytes(),
+        )?;
         eprintln!("chart -> {}", path.display());
     }
     if a.json {
@@ -575,13 +691,24 @@ fn project(a: ProjectArgs) -> Result<Outcome> {
         for b in &proj.months {
             println!(
                 "{},{:.0},{:.0},{:.0},{:.0},{:.0},{:.0},{:.0},{:.4}",
-                b.month, b.p10, b.p50, b.p90, b.mean, b.deterministic, b.strength_p50, b.entries_p50, b.seats_full_share
+                b.month,
+                b.p10,
+                b.p50,
+                b.p90,
+                b.mean,
+                b.deterministic,
+                b.strength_p50,
+                b.entries_p50,
+                b.seats_full_share
             );
         }
         return Ok(Outcome::Done);
     }
     print!("{}", projection_text(&p, &proj, &levers));
-    eprintln!("{} runs x {} months (and 3 x that for the levers) in {:.2} s", o.runs, o.months, elapsed);
+    eprintln!(
+        "{} runs x {} months (and 3 x that for the levers) in {:.2} s",
+        o.runs, o.months, elapsed
+    );
     Ok(Outcome::Done)
 }
 
@@ -639,7 +766,11 @@ fn projection_text(p: &truce_accounts::ForceParams, proj: &Projection, levers: &
         100.0 * b.recruitment,
         100.0 * b.attrition
     );
-    let _ = writeln!(s, "\n{:<28} {:>16} {:>14} {:>18}", "Lever (same random numbers)", "median month", "months earlier", "median at horizon");
+    let _ = writeln!(
+        s,
+        "\n{:<28} {:>16} {:>14} {:>18}",
+        "Lever (same random numbers)", "median month", "months earlier", "median at horizon"
+    );
     for l in levers {
         let _ = writeln!(
             s,
@@ -673,6 +804,9 @@ fn projection_text(p: &truce_accounts::ForceParams, proj: &Projection, levers: &
             100.0 * m.seats_full_share
         );
     }
-    let _ = writeln!(s, "(well-trained strength after each month, every third month shown; --csv for all)");
+    let _ = writeln!(
+        s,
+        "(well-trained strength after each month, every third month shown; --csv for all)"
+    );
     s
 }
