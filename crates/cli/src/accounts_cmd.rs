@@ -271,7 +271,7 @@ fn groups_text(f: &Figures) -> String {
     };
     let _ = writeln!(
         s,
-        "{:<36} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>7}",
+        "{:<40} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>7}",
         format!("By {by}"),
         "committed",
         "allocated",
@@ -284,7 +284,7 @@ fn groups_text(f: &Figures) -> String {
     for g in &f.groups {
         let _ = writeln!(
             s,
-            "{:<36} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>7}",
+            "{:<40} {:>10} {:>10} {:>10} {:>8} {:>9} {:>9} {:>7}",
             label(g),
             m(g.totals.committed_m),
             m(g.totals.allocated_m),
@@ -304,7 +304,7 @@ fn groups_text(f: &Figures) -> String {
     let t = &f.total;
     let _ = writeln!(
         s,
-        "{:<36} {:>10} {:>10} {:>10} {:>8}",
+        "{:<40} {:>10} {:>10} {:>10} {:>8}",
         "Total",
         m(t.committed_m),
         m(t.allocated_m),
