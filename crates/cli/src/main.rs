@@ -7,6 +7,7 @@
 
 mod agreement_cmd;
 mod assess;
+mod accounts_cmd;
 mod commands;
 mod files;
 mod log_cmd;
@@ -69,6 +70,12 @@ enum Command {
     Obligations(agreement_cmd::ObligationsArgs),
     /// Record that a party did what an obligation asked.
     Act(agreement_cmd::ActArgs),
+    /// Pledges, allocations and deliveries per donor and category, share of GDP, heavy
+    /// weapons, monthly series, and what changed between two registry versions.
+    Pledges(accounts_cmd::PledgesArgs),
+    /// Force generation: project well-trained strength toward the agreed target.
+    #[command(subcommand)]
+    Forces(accounts_cmd::ForcesCommand),
 }
 
 fn main() -> ExitCode {
@@ -87,6 +94,8 @@ fn main() -> ExitCode {
         Command::Decide(a) => agreement_cmd::decide(a),
         Command::Obligations(a) => agreement_cmd::obligations(a),
         Command::Act(a) => agreement_cmd::act(a),
+        Command::Pledges(a) => accounts_cmd::pledges(a),
+        Command::Forces(c) => accounts_cmd::forces(c),
     };
     match result {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,

@@ -11,11 +11,19 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Runs truce, asserts the exit code, returns (stdout, stderr).
 #[track_caller]
-fn run(dir: &Path, args: &[&str], code: i32) -> String {
+fn run2(dir: &Path, args: &[&str], code: i32) -> (String, String) {
     let o: Output = Command::new(env!("CARGO_BIN_EXE_truce")).current_dir(dir).args(args).output().expect("run truce");
     let (out, err) = (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string());
     assert_eq!(o.status.code(), Some(code), "truce {args:?}\nstdout:\n{out}\nstderr:\n{err}");
+    (out, err)
+}
+
+/// Runs truce, asserts the exit code, returns stdout and stderr together.
+#[track_caller]
+fn run(dir: &Path, args: &[&str], code: i32) -> String {
+    let (out, err) = run2(dir, args, code);
     format!("{out}{err}")
 }
 
@@ -64,8 +72,8 @@ fn corroborate_confirm_oblige_act_and_log() {
 
     // Corroborated only: the monitor reports and the deterrent force responds; the
     // armed-attack clauses wait for an analyst's confirmation.
-    let out = run(d, &[&["obligations", "--json"][..], &common].concat(), 0);
-    let v: serde_json::Value = serde_json::from_str(out.split("\n{").nth(0).filter(|s| s.starts_with('{')).unwrap_or(&format!("{{{}", out.split_once("\n{").unwrap().1))).unwrap();
+    let (out, _) = run2(d, &[&["obligations", "--json"][..], &common].concat(), 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let obs = v["obligations"].as_array().unwrap();
     let clauses: std::collections::BTreeSet<&str> = obs.iter().map(|o| o["clause"].as_str().unwrap()).collect();
     assert_eq!(clauses.into_iter().collect::<Vec<_>>(), ["deterrent-force-response", "monitor-report"]);
