@@ -17,7 +17,7 @@ fn main() {
     let repeats = args.get(2).copied().unwrap_or(15) as usize;
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/ukraine-2025.accounts.toml"
+        "/../../examples/ukraine-2025.toml"
     );
     let text = std::fs::read_to_string(path).expect("example agreement");
     let p = read_config(path, &text)

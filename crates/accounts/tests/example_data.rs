@@ -1,4 +1,4 @@
-//! The bundled example (`examples/ukraine-2025.accounts.toml` and `examples/pledges/`)
+//! The bundled example (`examples/ukraine-2025.toml` and `examples/pledges/`)
 //! read end to end, and the accounting identities on it and on generated registries.
 
 use std::path::{Path, PathBuf};
@@ -10,9 +10,9 @@ fn examples() -> PathBuf {
 }
 
 fn load() -> (AccountsConfig, Registry, GdpTable) {
-    let path = examples().join("ukraine-2025.accounts.toml");
+    let path = examples().join("ukraine-2025.toml");
     let cfg = read_config(
-        "ukraine-2025.accounts.toml",
+        "ukraine-2025.toml",
         &std::fs::read_to_string(&path).unwrap(),
     )
     .unwrap();

@@ -1,5 +1,5 @@
 //! `truce pledges` and `truce forces project` through the built binary, on the bundled
-//! example (`examples/ukraine-2025.accounts.toml`) and on broken copies of it.
+//! example (`examples/ukraine-2025.toml`) and on broken copies of it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,7 +10,7 @@ fn root() -> PathBuf {
 
 fn agreement() -> String {
     root()
-        .join("examples/ukraine-2025.accounts.toml")
+        .join("examples/ukraine-2025.toml")
         .display()
         .to_string()
 }
