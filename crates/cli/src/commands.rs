@@ -59,13 +59,17 @@ pub struct IngestArgs {
 pub struct ClassifyArgs {
     /// A GeoParquet file of observations (from `truce ingest`).
     pub input: PathBuf,
+    /// Take the control map, the country and the zones from this agreement file instead
+    /// of --control, --admin, --band and --zones.
+    #[arg(long, conflicts_with_all = ["control", "admin", "bands", "zones", "backcast_from"])]
+    pub agreement: Option<PathBuf>,
     /// Control-map snapshots: GeoJSON files, or folders of them (DeepState layers,
     /// occupied-only files, or polygons with a `status` and a date in the file name).
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "agreement")]
     pub control: Vec<PathBuf>,
     /// The country's regions (GeoJSON; e.g. ukraine-oblasts.geojson): outline and regions.
-    #[arg(long)]
-    pub admin: PathBuf,
+    #[arg(long, required_unless_present = "agreement")]
+    pub admin: Option<PathBuf>,
     /// Before the earliest snapshot, infer control back to this date (YYYY-MM-DD) from
     /// that snapshot's dated "liberated" layers: ground retaken on day D was occupied
     /// before D (DeepState's first raw layers are of 2022-04-03; try 2022-02-24).
@@ -101,6 +105,9 @@ pub struct SummaryArgs {
     /// Distance band edges in km, comma-separated.
     #[arg(long, default_value = "0,5,15,30,50,100")]
     pub bands: String,
+    /// Count per day or per month.
+    #[arg(long, default_value = "day", value_parser = ["day", "month"])]
+    pub by: String,
 }
 
 #[derive(Subcommand)]
@@ -314,24 +321,36 @@ fn load_zone_file(path: &Path) -> Result<Vec<Zone>> {
 
 pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
     let t0 = std::time::Instant::now();
-    let country = load_country(&a.admin)?;
-    let t1 = std::time::Instant::now();
-    let map = load_control_backcast(&a.control, a.backcast_from)?;
-    eprintln!(
-        "country loaded in {:.2} s; control map ({} snapshots) listed in {:.2} s",
-        (t1 - t0).as_secs_f64(),
-        map.len(),
-        t1.elapsed().as_secs_f64()
-    );
+    let (country, map, zones) = match &a.agreement {
+        Some(path) => {
+            let agr = crate::assess::load_agreement(path)?;
+            let g = crate::assess::load_geometry(&agr)?;
+            eprintln!("geometry and {} zones of {} ({}) loaded in {:.2} s", g.zones.len(), agr.id, path.display(), t0.elapsed().as_secs_f64());
+            (g.country, g.map, g.zones)
+        }
+        None => {
+            let admin = a.admin.as_ref().context("--admin is required without --agreement")?;
+            let country = load_country(admin)?;
+            let t1 = std::time::Instant::now();
+            let map = load_control_backcast(&a.control, a.backcast_from)?;
+            eprintln!(
+                "country loaded in {:.2} s; control map ({} snapshots) listed in {:.2} s",
+                (t1 - t0).as_secs_f64(),
+                map.len(),
+                t1.elapsed().as_secs_f64()
+            );
+            let mut zones: Vec<Zone> = a.bands.iter().map(|s| parse_band(s)).collect::<Result<_>>()?;
+            if a.bands.is_empty() {
+                zones.push(Zone { name: "buffer".into(), shape: ZoneShape::Band { side: BandSide::Either, min_km: 0.0, max_km: 15.0 } });
+            }
+            if let Some(z) = &a.zones {
+                zones.extend(load_zone_file(z)?);
+            }
+            (country, map, zones)
+        }
+    };
     if map.is_empty() {
         bail!("no control snapshot found in {:?}", a.control);
-    }
-    let mut zones: Vec<Zone> = a.bands.iter().map(|s| parse_band(s)).collect::<Result<_>>()?;
-    if a.bands.is_empty() {
-        zones.push(Zone { name: "buffer".into(), shape: ZoneShape::Band { side: BandSide::Either, min_km: 0.0, max_km: 15.0 } });
-    }
-    if let Some(z) = &a.zones {
-        zones.extend(load_zone_file(z)?);
     }
     let fixed_snapshot = match a.at {
         None => None,
@@ -434,9 +453,9 @@ pub fn classify(a: ClassifyArgs) -> Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-fn summarise(input: &Path, bands: DistanceBands) -> Result<Summary> {
+fn summarise(input: &Path, bands: DistanceBands, monthly: bool) -> Result<Summary> {
     let (_, batches) = truce_store::read_geoparquet(input)?;
-    let mut s = Summary::new(bands);
+    let mut s = if monthly { Summary::monthly(bands) } else { Summary::new(bands) };
     for b in &batches {
         s.add_batch(b).with_context(|| input.display().to_string())?;
     }
@@ -444,7 +463,8 @@ fn summarise(input: &Path, bands: DistanceBands) -> Result<Summary> {
 }
 
 fn print_summary(s: &Summary) {
-    println!("{} observations over {} day(s)", s.rows, s.days().len());
+    let unit = if s.period == truce_report::Period::Month { "month(s)" } else { "day(s)" };
+    println!("{} observations over {} {unit}", s.rows, s.days().len());
     println!("\nby side:");
     for (side, n) in &s.by_side {
         println!("  {side:<10} {n:>10}  {:>5.1} %", 100.0 * *n as f64 / s.rows.max(1) as f64);
@@ -489,7 +509,7 @@ pub fn summary(a: SummaryArgs) -> Result<Outcome> {
         .split(',')
         .map(|x| x.trim().parse::<f64>().with_context(|| format!("--bands: `{x}` is not a number")))
         .collect::<Result<_>>()?;
-    let s = summarise(&a.input, DistanceBands::new(edges)?)?;
+    let s = summarise(&a.input, DistanceBands::new(edges)?, a.by == "month")?;
     if let Some(csv) = &a.csv {
         write_atomic(csv, s.to_csv().as_bytes())?;
     }
@@ -621,7 +641,8 @@ pub fn demo(a: DemoArgs) -> Result<Outcome> {
     let classify_outcome = classify(ClassifyArgs {
         input: obs,
         control,
-        admin: data.join("admin/ukraine-oblasts.geojson"),
+        agreement: None,
+        admin: Some(data.join("admin/ukraine-oblasts.geojson")),
         at: None,
         backcast_from: None,
         bands: vec![],
@@ -633,7 +654,7 @@ pub fn demo(a: DemoArgs) -> Result<Outcome> {
     }
     println!("\n== summary");
     let csv = a.out.join("summary.csv");
-    let s = summarise(&classified, DistanceBands::standard())?;
+    let s = summarise(&classified, DistanceBands::standard(), false)?;
     write_atomic(&csv, s.to_csv().as_bytes())?;
     print_summary(&s);
     println!("\nwritten: {}, {}, {}", a.out.join("observations.parquet").display(), classified.display(), csv.display());

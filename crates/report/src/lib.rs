@@ -94,10 +94,22 @@ impl DistanceBands {
     }
 }
 
-/// Counts per (day, side, band), plus totals.
+/// The time unit of a summary's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Period {
+    /// `YYYY-MM-DD`
+    #[default]
+    Day,
+    /// `YYYY-MM`
+    Month,
+}
+
+/// Counts per (period, side, band), plus totals.
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub bands: DistanceBands,
+    /// Day (default) or month: the first element of each cell's key.
+    pub period: Period,
     pub rows: u64,
     /// (day `YYYY-MM-DD`, side, band label) -> count.
     pub cells: BTreeMap<(String, String, String), u64>,
@@ -113,6 +125,7 @@ impl Summary {
     pub fn new(bands: DistanceBands) -> Self {
         Summary {
             bands,
+            period: Period::Day,
             rows: 0,
             cells: BTreeMap::new(),
             by_side: BTreeMap::new(),
@@ -123,8 +136,17 @@ impl Summary {
         }
     }
 
-    /// Counts one observation.
+    /// An empty summary by month.
+    pub fn monthly(bands: DistanceBands) -> Self {
+        Summary { period: Period::Month, ..Summary::new(bands) }
+    }
+
+    /// Counts one observation (`day` is `YYYY-MM-DD`; a monthly summary keeps `YYYY-MM`).
     pub fn add(&mut self, day: &str, side: &str, distance_km: Option<f64>) {
+        let day = match self.period {
+            Period::Month => day.get(..7).unwrap_or(day),
+            Period::Day => day,
+        };
         let band = self.bands.label(distance_km);
         self.rows += 1;
         *self.by_side.entry(side.to_string()).or_default() += 1;
@@ -185,9 +207,9 @@ impl Summary {
         d
     }
 
-    /// Every cell as CSV (`day,side,band,count`), header first.
+    /// Every cell as CSV (`day,side,band,count`, or `month,...`), header first.
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("day,side,band,count\n");
+        let mut s = String::from(if self.period == Period::Month { "month,side,band,count\n" } else { "day,side,band,count\n" });
         for ((d, side, band), n) in &self.cells {
             s.push_str(&format!("{d},{side},{band},{n}\n"));
         }
