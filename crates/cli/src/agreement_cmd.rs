@@ -406,6 +406,13 @@ pub fn obligations(a: ObligationsArgs) -> Result<Outcome> {
         }
         let summary: Vec<String> = count.iter().map(|(k, v)| format!("{v} {k}")).collect();
         println!("\n{}", if summary.is_empty() { "0 obligations".into() } else { summary.join(", ") });
+        if !s.gaps.is_empty() {
+            let days: i64 = s.gaps.iter().map(|g| (g.time.end - g.time.start).num_hours()).sum::<i64>() / 24;
+            println!(
+                "{} coverage gap(s) (about {days} source-days) in which a source could not see: no obligation was raised there, which does not mean nothing happened (`truce incidents` lists them)",
+                s.gaps.len()
+            );
+        }
     }
     if !s.evaluation.unmatched_actions.is_empty() {
         eprintln!("note: {} recorded action(s) name no obligation raised now", s.evaluation.unmatched_actions.len());
