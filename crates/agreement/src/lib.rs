@@ -278,6 +278,9 @@ pub struct Agreement {
     pub clause_order: Vec<usize>,
     /// The `[fusion]` table, if any (read by `truce-incidents`).
     pub fusion: Option<toml::Table>,
+    /// Sources whose observations never reach a public output (`[publication]
+    /// restricted_sources`): source kinds (`acled`, `patrol`) or `patrol:TEAM`.
+    pub restricted_sources: Vec<String>,
     /// The `[pledges]` and `[forces]` tables, if any (read by the accounts).
     pub pledges: Option<toml::Table>,
     pub forces: Option<toml::Table>,
@@ -306,6 +309,8 @@ struct Raw {
     #[serde(default)]
     fusion: Option<toml::Table>,
     #[serde(default)]
+    publication: Option<RawPublication>,
+    #[serde(default)]
     pledges: Option<toml::Table>,
     #[serde(default)]
     forces: Option<toml::Table>,
@@ -326,6 +331,13 @@ struct RawHead {
     #[serde(default)]
     #[allow(dead_code)]
     notes: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublication {
+    #[serde(default)]
+    restricted_sources: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -823,6 +835,16 @@ impl Agreement {
             }
         })?;
 
+        let mut restricted_sources = Vec::new();
+        for (i, s) in raw.publication.iter().flat_map(|p| p.restricted_sources.iter()).enumerate() {
+            let v = s.get_ref();
+            let kind = v.split(':').next().unwrap_or("");
+            if let Err(e) = kind.parse::<truce_model::SourceKind>() {
+                return ctx.bad(s.span(), format!("publication.restricted_sources[{i}]"), e);
+            }
+            restricted_sources.push(v.clone());
+        }
+
         Ok(Agreement {
             file: file.into(),
             sha256: hex::encode(Sha256::digest(text.as_bytes())),
@@ -839,6 +861,7 @@ impl Agreement {
             clauses,
             clause_order,
             fusion: raw.fusion,
+            restricted_sources,
             pledges: raw.pledges,
             forces: raw.forces,
         })

@@ -99,6 +99,7 @@ fn errors_name_line_and_key() {
         ("within = \"12h\"", "within = \"0s\"", "a.toml:49: clauses[1].then[0].within: `0s` must be positive"),
         ("max_km = 15", "max_km = -15", "a.toml:29: zones[0].band: -15 km is outside [0, 5000]"),
         ("km = 70", "kms = 70", "a.toml:33: unknown field `kms`"),
+        ("[groups]", "[publication]\nrestricted_sources = [\"acled\", \"twitter\"]\n[groups]", "a.toml:21: publication.restricted_sources[1]: unknown SourceKind `twitter`"),
         ("europeans = [\"GB\"]", "europeans = [\"FR\"]", "a.toml:21: groups.europeans: unknown party `FR`"),
         ("min_distance_km = 30 }", "min_distance_km = 30, rules = [\"shelling\"] }", "a.toml:48: clauses[1].when.incidents: `rules` and `min_severity` apply to `violations`"),
     ];

@@ -142,6 +142,10 @@ pub struct Assessment {
     pub violations: Vec<Violation>,
     pub gaps: Vec<CoverageGap>,
     pub evaluation: Evaluation,
+    /// War-related fires flagged by the detector: (lon, lat, middle of the interval, ms).
+    pub war_fires: Vec<(f64, f64, i64)>,
+    /// Whether the war-fire detector ran (it needs the baseline years).
+    pub war_fire_detector: Option<String>,
     /// What was done, in order, for the user (war-fire detector used or not, timings).
     pub notes: Vec<String>,
 }
@@ -270,6 +274,7 @@ pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>, rep
 
     // War-fire flags for FIRMS detections (the detector needs the baseline years).
     let mut war: BTreeSet<usize> = BTreeSet::new();
+    let mut war_fire_detector = None;
     let firms: Vec<usize> = (0..known.len()).filter(|&i| known[i].source == SourceKind::Firms).collect();
     if needs_war_fires(a) && !firms.is_empty() {
         let t = Instant::now();
@@ -292,6 +297,12 @@ pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>, rep
                     war.insert(firms[*k]);
                 }
             }
+            war_fire_detector = Some(format!(
+                "The Economist's war-fire method over NASA FIRMS detections, baseline of {} pre-war years ({}..={})",
+                r.baseline.years().len(),
+                p.baseline.year_from,
+                p.baseline.year_to
+            ));
             notes.push(format!(
                 "war-fire detector: {} of {} detections since {from} war-related (baseline {} years; {:.1} s)",
                 war.len(),
@@ -324,7 +335,7 @@ pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>, rep
         };
         fobs.push(FusionObs {
             id: o.id.clone(),
-            source_key: key,
+            source_key: key.clone(),
             kind: o.kind,
             start_ms: o.time.start.timestamp_millis(),
             end_ms: o.time.end.timestamp_millis(),
@@ -334,7 +345,7 @@ pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>, rep
             received_ms: recv(o),
             war_fire: war.contains(&i),
             weapon_class: if o.kind == ObservationKind::WeaponSighting { weapon_class(&o.attributes) } else { None },
-            restricted: false,
+            restricted: a.restricted_sources.iter().any(|r| r == key.as_str() || r == o.source.as_str()),
         });
     }
     let params: FusionParams = match &a.fusion {
@@ -390,7 +401,10 @@ pub fn assess(a: &Agreement, geo: &Geometry, data: &Path, at: DateTime<Utc>, rep
     gaps.retain(|g| g.time.start.timestamp_millis() <= at_ms);
     let ev = Evidence { incidents: &incidents, placements: &placements, standings: &standings, violations: &vs };
     let evaluation = evaluate(a, &ev, &actions, at);
+    let war_fires = war.iter().map(|&i| (known[i].lon, known[i].lat, known[i].time.midpoint().timestamp_millis())).collect();
     Ok(Assessment {
+        war_fires,
+        war_fire_detector,
         at,
         observations: known.len(),
         incidents,
