@@ -45,7 +45,7 @@ pub struct Common {
     pub ceasefire_from: Option<DateTime<Utc>>,
 }
 
-fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
     match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) => Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc()),
         Err(_) => parse_instant(s),
@@ -348,7 +348,7 @@ pub fn decide(a: DecideArgs) -> Result<Outcome> {
     let before = s.standings[i].confidence().map_or("rejected", |c| c.as_str());
     let body = json!({
         "incident": d.incident, "members": inc.member_ids, "verdict": if a.confirm { "confirm" } else { "reject" },
-        "reason": d.reason, "analyst": d.analyst, "at": rfc(d.at), "before": before,
+        "reason": d.reason, "analyst": d.analyst, "at": rfc(d.at), "recorded_at": rfc(Utc::now()), "before": before,
         "agreement": agr.id, "agreement_sha256": agr.sha256,
     });
     let entry = Entry::new(EntryKind::IncidentDecision, body)?;
@@ -474,7 +474,7 @@ pub fn act(a: ActArgs) -> Result<Outcome> {
     }
     let x = Action { obligation: o.id.clone(), party: a.party.clone(), at: s.at, note: a.note.clone(), by: a.by.clone() };
     let late = x.at > o.deadline;
-    let body = json!({"obligation": x.obligation, "event": "action_recorded", "party": x.party, "clause": o.clause, "at": rfc(x.at),
+    let body = json!({"obligation": x.obligation, "event": "action_recorded", "party": x.party, "clause": o.clause, "at": rfc(x.at), "recorded_at": rfc(Utc::now()),
                       "deadline": rfc(o.deadline), "late": late, "note": x.note, "by": x.by, "agreement": agr.id, "agreement_sha256": agr.sha256});
     append_log(&a.common.data, vec![Entry::new(EntryKind::ObligationEvent, body)?], a.key.as_deref())?;
     append_line(&a.common.data.join("actions.jsonl"), &serde_json::to_string(&x)?)?;

@@ -49,7 +49,7 @@ pub struct Geometry {
     pub zones: Vec<Zone>,
 }
 
-fn polygons_of_file(path: &Path) -> Result<geo::MultiPolygon> {
+pub fn polygons_of_file(path: &Path) -> Result<geo::MultiPolygon> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let gj: geojson::GeoJson = text.parse().with_context(|| format!("{}: not GeoJSON", path.display()))?;
     let geoms: Vec<geojson::Geometry> = match gj {
