@@ -11,8 +11,8 @@
 //! What the comparison showed (2026-11-30):
 //! - Monthly month x side x band counts: identical, all 426 rows, no tolerance. Per
 //!   event, truce's signed distances are within 4.1 m of the exact geodesic ones; the
-//!   event closest to a band edge is 14 m from it (437929, 5.014 km) and none is within
-//!   18 m of the polygon's edge, so the exact equality is not luck at the edges.
+//!   event closest to a band edge is 14 m from it (437929, 5.014 km) and the closest to
+//!   the polygon's edge is 18 m inside it (429895), so the exact equality is not luck at the edges.
 //! - The contact line: 10 parts and 510 vertices in both; 462.64 km (truce) against
 //!   462.52 km (Shapely). The 0.12 km is where the line is cut 2 km from the Russian
 //!   border and the Azov coast: truce's 20 cut points lie 1-10 m (one 39 m) further
