@@ -184,7 +184,8 @@ pub fn map_scene(report: &DailyReport) -> Scene {
     let mut key = |s: &mut Scene, draw: &dyn Fn(&mut Scene, f64, f64), label: &str| {
         draw(s, x, ly);
         s.text(x + 26.0, ly + 4.0, label, 11.0, Anchor::Start);
-        x += 34.0 + crate::text::approx_width(label, 11.0);
+        // Browsers' sans fonts run wider than Helvetica's metrics: leave slack.
+        x += 40.0 + 1.2 * crate::text::approx_width(label, 11.0);
     };
     key(&mut s, &|s, x, y| s.line(vec![(x, y), (x + 20.0, y)], Style::stroke(LINE, 3.0)), "contact line");
     key(&mut s, &|s, x, y| s.rect(x, y - 6.0, 20.0, 12.0, Style::fill(OCCUPIED_FILL)), "occupied");
@@ -220,21 +221,22 @@ fn incident_radius(pr: &Projection, inc: &IncidentRow) -> f64 {
     if r.is_finite() { r.max(INCIDENT_RADIUS_PX_MIN) } else { INCIDENT_RADIUS_PX_MIN }
 }
 
-/// The mean of a zone's exterior rings' vertices, clamped into the drawing area.
+/// Above a zone: the mean x and the top of its exterior rings, clamped into the drawing
+/// area (a label inside the zone would cover its incidents).
 fn label_point<'a>(pr: &Projection, rings: impl Iterator<Item = &'a Vec<[f64; 2]>>) -> Option<(f64, f64)> {
-    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0usize);
+    let (mut sx, mut top, mut n) = (0.0, f64::INFINITY, 0usize);
     for r in rings {
         for p in r {
             let (x, y) = pr.xy(*p);
             sx += x;
-            sy += y;
+            top = top.min(y);
             n += 1;
         }
     }
     (n > 0).then(|| {
         (
             (sx / n as f64).clamp(pr.x0 + 40.0, pr.x0 + pr.w - 40.0),
-            (sy / n as f64).clamp(pr.y0 + 14.0, pr.y0 + pr.h - 6.0),
+            (top - 5.0).clamp(pr.y0 + 14.0, pr.y0 + pr.h - 6.0),
         )
     })
 }
