@@ -102,7 +102,7 @@ pub fn to_html(report: &DailyReport) -> String {
 /// commands) into `<code>`.
 fn code_spans(t: &str) -> String {
     let parts: Vec<&str> = t.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         return xml_escape(t); // unbalanced: leave the backticks as they are
     }
     parts

@@ -52,14 +52,13 @@ pub(crate) struct Projection {
 
 impl Projection {
     pub fn new(bbox: [f64; 4], x0: f64, y0: f64) -> Projection {
-        let mut b = bbox;
-        if !(b[2] > b[0]) || !b.iter().all(|v| v.is_finite()) {
-            b = [b[0].min(b[2]).max(-180.0), b[1].min(b[3]), b[0].max(b[2]) + 1.0, b[1].max(b[3]) + 1.0];
-            if !b.iter().all(|v| v.is_finite()) {
-                b = [22.0, 44.0, 41.0, 53.0];
-            }
+        // A box that is not finite, or empty, still draws: the default view, or a
+        // degree around its corner.
+        let mut b = if bbox.iter().all(|v| v.is_finite()) { bbox } else { [22.0, 44.0, 41.0, 53.0] };
+        if b[2] <= b[0] {
+            b[2] = b[0] + 1.0;
         }
-        if !(b[3] > b[1]) {
+        if b[3] <= b[1] {
             b[3] = b[1] + 1.0;
         }
         let mid = (b[1] + b[3]) / 2.0;
