@@ -118,6 +118,10 @@ pub struct IncidentRow {
     pub rules: Vec<String>,
     /// Members observed.
     pub observations: u32,
+    /// At least one member came from a restricted source: the public edition leaves the
+    /// incident out (absent in older files: not restricted).
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
