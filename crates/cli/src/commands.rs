@@ -143,9 +143,15 @@ pub struct DemoArgs {
     /// Years of the lat/lon/date FIRMS files to read from a full data folder.
     #[arg(long, default_value = "2022")]
     pub years: String,
-    /// Where to write observations.parquet, classified.parquet and summary.csv.
+    /// Where to write everything: observations.parquet, classified.parquet, summary.csv,
+    /// the data directory (data/, with its evidence log), the report (report/,
+    /// report-public/) and the demo's signing key.
     #[arg(long, short, default_value = "truce-data")]
     pub out: PathBuf,
+    /// The day of the daily report (YYYY-MM-DD); default: the day with the most
+    /// war-related fires.
+    #[arg(long)]
+    pub day: Option<NaiveDate>,
 }
 
 fn name_of(p: &Path) -> String {
@@ -658,5 +664,6 @@ pub fn demo(a: DemoArgs) -> Result<Outcome> {
     write_atomic(&csv, s.to_csv().as_bytes())?;
     print_summary(&s);
     println!("\nwritten: {}, {}, {}", a.out.join("observations.parquet").display(), classified.display(), csv.display());
+    crate::report_cmd::demo_pipeline(&data, &a.out, a.day)?;
     Ok(Outcome::Done)
 }

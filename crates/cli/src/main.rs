@@ -12,6 +12,7 @@ mod commands;
 mod files;
 mod log_cmd;
 mod progress;
+mod report_cmd;
 mod warfire_cmd;
 
 use std::process::ExitCode;
@@ -70,6 +71,9 @@ enum Command {
     Obligations(agreement_cmd::ObligationsArgs),
     /// Record that a party did what an obligation asked.
     Act(agreement_cmd::ActArgs),
+    /// The daily monitoring report for one day: JSON, Markdown, self-contained HTML and
+    /// PDF, with the map, the war-fire chart, the obligations board and the accounts.
+    Report(report_cmd::ReportArgs),
     /// Pledges, allocations and deliveries per donor and category, share of GDP, heavy
     /// weapons, monthly series, and what changed between two registry versions.
     Pledges(accounts_cmd::PledgesArgs),
@@ -94,6 +98,7 @@ fn main() -> ExitCode {
         Command::Decide(a) => agreement_cmd::decide(a),
         Command::Obligations(a) => agreement_cmd::obligations(a),
         Command::Act(a) => agreement_cmd::act(a),
+        Command::Report(a) => report_cmd::report(a),
         Command::Pledges(a) => accounts_cmd::pledges(a),
         Command::Forces(c) => accounts_cmd::forces(c),
     };

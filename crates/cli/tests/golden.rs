@@ -131,6 +131,41 @@ fn demo_runs_on_the_bundled_data() {
     assert_eq!(total, 29_792 + 6_715);
     assert!(sides["occupied"].as_u64().unwrap() > 1_909, "{sides}");
     assert!(t.path().join("summary.csv").is_file());
+
+    // The monitoring pipeline: the daily report of the day with the most war fires,
+    // in every edition, recorded in the evidence log with its own inclusion proof.
+    assert!(out.contains("Daily report of the ceasefire monitoring mechanism"), "{out}");
+    for f in ["report.json", "report.md", "report.html", "report.pdf", "map.svg", "warfires.svg"] {
+        for dir in ["report", "report-public"] {
+            let p = t.path().join(dir).join(f);
+            assert!(p.is_file() && std::fs::metadata(&p).unwrap().len() > 500, "{}", p.display());
+        }
+    }
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(t.path().join("report/report.json")).unwrap()).unwrap();
+    assert_eq!(r["schema"], "truce-daily-report/1");
+    assert!(r["replay"].as_str().unwrap().contains("2022-04-03"), "{}", r["replay"]);
+    assert!(r["warfires"]["days"].as_array().unwrap().len() == 14);
+    let incidents = r["incidents"].as_array().unwrap();
+    assert!(!incidents.is_empty());
+    assert!(incidents.iter().all(|i| i["place"].as_str().unwrap().contains("contact line")), "{incidents:?}");
+    assert!(r["pledges"]["committed_m"].as_f64().unwrap() > 0.0 && r["forces"]["target"] == 800_000);
+    // The report's proof is the log's proof of that entry.
+    let log = &r["log"];
+    let index = log["index"].as_u64().unwrap();
+    let data_log = t.path().join("data/log");
+    let (code, proof, err) = truce(&["log", "prove", "--dir", s(&data_log), "--index", &index.to_string(), "--size", &log["tree_size"].to_string()]);
+    assert_eq!(code, 0, "{err}");
+    let proof: serde_json::Value = serde_json::from_str(&proof).unwrap();
+    assert_eq!(proof["hashes"], log["inclusion_proof"]);
+    let vkey = std::fs::read_to_string(t.path().join("demo.key.pub")).unwrap();
+    let (code, out, err) = truce(&["log", "verify", "--dir", s(&data_log), "--vkey", vkey.trim()]);
+    assert_eq!(code, 0, "{out}{err}");
+    // The public edition: verified incidents only (the demo has no analyst, so none).
+    let p: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(t.path().join("report-public/report.json")).unwrap()).unwrap();
+    assert_eq!(p["edition"], "public");
+    assert!(p["incidents"].as_array().unwrap().iter().all(|i| i["confidence"] == "verified"));
+    let html = std::fs::read_to_string(t.path().join("report/report.html")).unwrap();
+    assert!(!html.contains("<script") && !html.contains("src=\"http"), "the HTML must be self-contained");
 }
 
 #[test]
