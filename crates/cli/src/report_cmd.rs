@@ -398,7 +398,7 @@ fn accounts(a: &Agreement, notes: &mut Vec<String>) -> Result<(Option<PledgesSum
         Some(p) => {
             let o = truce_accounts::RunOptions::from_params(p);
             let proj = truce_accounts::project(p, &o)?;
-            let m = |x: Option<truce_accounts::YearMonth>| x.map(|y| y.short());
+            let m = |x: Option<truce_accounts::YearMonth>| x.map(|y| y.to_string());
             if proj.reach.p50.is_none() {
                 notes.push("The force projection does not reach the target within its horizon in the median run.".into());
             }

@@ -115,7 +115,7 @@ pub(crate) fn blocks(r: &DailyReport, opt: &Options) -> Vec<Block> {
     b.push(Block::H2("Violations by region".into()));
     let kinds: BTreeSet<&str> = r.by_region.iter().flat_map(|row| row.by_kind.iter().map(|(k, _)| k.as_str())).collect();
     if r.by_region.is_empty() {
-        b.push(Block::Para("No incident in the period broke a rule.".into()));
+        b.push(Block::Para(none_broke(r).into()));
     } else {
         let mut head: Vec<String> = vec!["Region".into()];
         head.extend(kinds.iter().map(|k| k.replace('_', " ")));
@@ -166,7 +166,7 @@ pub(crate) fn blocks(r: &DailyReport, opt: &Options) -> Vec<Block> {
 
     b.push(Block::H2("Violations by rule".into()));
     if r.by_rule.is_empty() {
-        b.push(Block::Para("No rule was broken in the period.".into()));
+        b.push(Block::Para(if r.edition == Edition::Public { "No rule was broken by a verified incident in the period." } else { "No rule was broken in the period." }.into()));
     } else {
         let mut t = if public {
             table(&["Rule", "Title", "Severity", "This period"], &[false, false, true, true], &[1.2, 4.0, 1.0, 1.2])
@@ -190,7 +190,7 @@ pub(crate) fn blocks(r: &DailyReport, opt: &Options) -> Vec<Block> {
 
     b.push(Block::H2("Incidents".into()));
     if r.incidents.is_empty() {
-        b.push(Block::Para("No incident in the period broke a rule.".into()));
+        b.push(Block::Para(none_broke(r).into()));
     } else {
         b.push(Block::Para(format!(
             "{} broke a rule in the period, latest first. The number (#) is the incident's label on the map; the place is relative to the contact line of the day.",
@@ -404,5 +404,15 @@ fn obligations(b: &mut Vec<Block>, r: &DailyReport) {
             ]);
         }
         b.push(Block::Table(t));
+    }
+}
+
+/// "No incident broke a rule", said precisely for the edition: the public one counts
+/// verified incidents only.
+fn none_broke(r: &DailyReport) -> &'static str {
+    if r.edition == Edition::Public {
+        "No verified incident in the period broke a rule (unverified ones are left out of this edition)."
+    } else {
+        "No incident in the period broke a rule."
     }
 }
