@@ -10,7 +10,9 @@
 //!   [`FusionParams::link_km`] (great-circle distance on the 6371 km sphere).
 //!
 //! Incidents are the connected groups of that relation (single linkage, by union-find
-//! over the candidate pairs an R-tree of space-time boxes finds). The result depends on
+//! over the candidate pairs an R-tree of space-time boxes finds); a group wider than
+//! [`FusionParams::max_extent_km`] (a burning front chained pixel by pixel) is cut into
+//! tiles of that size, one incident each. The result depends on
 //! the set of observations only, never on their order. An observation too vague to place
 //! an event (radius above [`FusionParams::max_uncertainty_km`] or an interval longer than
 //! [`FusionParams::max_duration_h`], e.g. a UCDP event known to the month) links with
@@ -93,11 +95,16 @@ pub struct FusionParams {
     pub max_uncertainty_km: f64,
     /// Observations whose interval is longer than this (hours) link with nothing.
     pub max_duration_h: f64,
+    /// A linked group wider than this (km, the diagonal of its members' extent) is a
+    /// front of many events, not one: it is cut into tiles of this size, one incident
+    /// per tile. Single linkage chains day-precision fire pixels over a burning front;
+    /// this keeps an incident's place meaningful.
+    pub max_extent_km: f64,
 }
 
 impl Default for FusionParams {
     fn default() -> Self {
-        FusionParams { link_km: 1.0, time_slack_min: 60.0, max_uncertainty_km: 25.0, max_duration_h: 48.0 }
+        FusionParams { link_km: 1.0, time_slack_min: 60.0, max_uncertainty_km: 25.0, max_duration_h: 48.0, max_extent_km: 15.0 }
     }
 }
 
@@ -116,6 +123,9 @@ impl FusionParams {
         }
         if !ok(self.max_duration_h, 24.0 * 366.0) {
             return Err(format!("max_duration_h {} is outside [0, 8784]", self.max_duration_h));
+        }
+        if !(self.max_extent_km.is_finite() && (1.0..=20_000.0).contains(&self.max_extent_km)) {
+            return Err(format!("max_extent_km {} is outside [1, 20000]", self.max_extent_km));
         }
         Ok(())
     }
@@ -269,9 +279,37 @@ pub fn fuse(obs: &[FusionObs], p: &FusionParams) -> Result<Vec<Incident>, Fusion
     for i in 0..obs.len() {
         groups.entry(find(&mut parent, i as u32)).or_default().push(i);
     }
-    let mut out: Vec<Incident> = groups.into_values().map(|m| incident(obs, m)).collect();
+    let mut out: Vec<Incident> = groups.into_values().flat_map(|m| split_wide(obs, m, p.max_extent_km)).map(|m| incident(obs, m)).collect();
     out.sort_by(|a, b| (a.start_ms, &a.id).cmp(&(b.start_ms, &b.id)));
     Ok(out)
+}
+
+/// A group wider than `max_km` cut into tiles of `max_km` (on a plane around the group's
+/// first member by index; the cut depends only on the set of members).
+fn split_wide(obs: &[FusionObs], members: Vec<usize>, max_km: f64) -> Vec<Vec<usize>> {
+    if members.len() < 2 {
+        return vec![members];
+    }
+    let lat0 = members.iter().map(|&i| obs[i].lat).fold(f64::INFINITY, f64::min);
+    let kx = 111.320 * lat0.to_radians().cos().max(0.01);
+    let ky = 110.574;
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &i in &members {
+        let (x, y) = (obs[i].lon * kx, obs[i].lat * ky);
+        x0 = x0.min(x);
+        y0 = y0.min(y);
+        x1 = x1.max(x);
+        y1 = y1.max(y);
+    }
+    if ((x1 - x0).powi(2) + (y1 - y0).powi(2)).sqrt() <= max_km {
+        return vec![members];
+    }
+    let mut tiles: std::collections::BTreeMap<(i64, i64), Vec<usize>> = std::collections::BTreeMap::new();
+    for i in members {
+        let key = (((obs[i].lon * kx - x0) / max_km).floor() as i64, ((obs[i].lat * ky - y0) / max_km).floor() as i64);
+        tiles.entry(key).or_default().push(i);
+    }
+    tiles.into_values().collect()
 }
 
 fn incident(obs: &[FusionObs], mut members: Vec<usize>) -> Incident {

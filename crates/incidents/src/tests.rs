@@ -85,6 +85,23 @@ fn links_chain_and_sources_count_once() {
 }
 
 #[test]
+fn a_burning_front_is_cut_into_tiles() {
+    // 60 fire pixels 0.5 km apart in a row (30 km), one day: one chain, cut in 15 km tiles.
+    let v: Vec<FusionObs> = (0..60).map(|i| ob(&format!("f{i:02}"), "firms", Fire, 0, 37.0 + 0.0067 * i as f64, 48.0, 375.0)).collect();
+    let inc = fuse(&v, &FusionParams::default()).unwrap();
+    assert_eq!(inc.len(), 2, "{:?}", inc.iter().map(|i| i.member_ids.len()).collect::<Vec<_>>());
+    assert!(inc.iter().all(|i| i.extent_km <= 15.0));
+    assert_eq!(inc.iter().map(|i| i.member_ids.len()).sum::<usize>(), 60);
+    let one = fuse(&v, &FusionParams { max_extent_km: 100.0, ..FusionParams::default() }).unwrap();
+    assert_eq!(one.len(), 1);
+    // The cut depends on the set only.
+    let mut r = v.clone();
+    r.reverse();
+    let ids = |x: &[Incident]| x.iter().map(|i| i.member_ids.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&fuse(&r, &FusionParams::default()).unwrap()), ids(&inc));
+}
+
+#[test]
 fn bad_input_is_refused_by_id() {
     let mut o = ob("z", "x", Fire, 0, 37.0, 48.0, 1.0);
     o.lat = f64::NAN;
@@ -169,7 +186,8 @@ proptest! {
         let obs: Vec<FusionObs> = pts.iter().enumerate()
             .map(|(i, &(x, y, t, k, u))| ob(&format!("o{i:03}"), if i % 2 == 0 { "a" } else { "b" }, kinds[k as usize], t, 37.0 + x, 48.0 + y, u))
             .collect();
-        let p = FusionParams::default();
+        // Linkage alone (no cut of wide groups), checked against brute force.
+        let p = FusionParams { max_extent_km: 20_000.0, ..FusionParams::default() };
         let a = fuse(&obs, &p).unwrap();
         let mut shuffled = obs.clone();
         shuffled.rotate_left(rot % obs.len());
