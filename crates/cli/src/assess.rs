@@ -183,10 +183,9 @@ fn received_times(data: &Path) -> Result<HashMap<String, i64>> {
     if !dir.join("checkpoint").exists() && !dir.exists() {
         return Ok(out);
     }
-    let log = match truce_log::Log::open(&dir) {
-        Ok(l) => l,
-        Err(_) => return Ok(out),
-    };
+    let log = truce_log::Log::open(&dir).with_context(|| {
+        format!("{}: cannot open the evidence log to read when each file was received (is another truce writing to it?)", dir.display())
+    })?;
     for i in 0..log.size() {
         let e = log.entry(i).with_context(|| format!("{}: entry {i}", dir.display()))?;
         if let Some(Ok(b)) = e.as_ingested_batch() {
