@@ -13,6 +13,7 @@ mod files;
 mod log_cmd;
 mod progress;
 mod report_cmd;
+mod serve;
 mod warfire_cmd;
 
 use std::process::ExitCode;
@@ -80,6 +81,9 @@ enum Command {
     /// Force generation: project well-trained strength toward the agreed target.
     #[command(subcommand)]
     Forces(accounts_cmd::ForcesCommand),
+    /// Serve the HTTP API (JSON under /api/v1, OpenAPI at /api/v1/openapi.json) and OGC
+    /// API - Features (/ogc) over an agreement and a data directory, with roles by token.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
         Command::Report(a) => report_cmd::report(a),
         Command::Pledges(a) => accounts_cmd::pledges(a),
         Command::Forces(c) => accounts_cmd::forces(c),
+        Command::Serve(a) => serve::serve(a),
     };
     match result {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
