@@ -86,9 +86,9 @@ enum Command {
     Serve(serve::ServeArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// Runs one parsed command line.
+fn dispatch(cli: Cli) -> anyhow::Result<commands::Outcome> {
+    match cli.command {
         Command::Ingest(a) => commands::ingest(a),
         Command::Classify(a) => commands::classify(a),
         Command::Summary(a) => commands::summary(a),
@@ -106,8 +106,11 @@ fn main() -> ExitCode {
         Command::Pledges(a) => accounts_cmd::pledges(a),
         Command::Forces(c) => accounts_cmd::forces(c),
         Command::Serve(a) => serve::serve(a),
-    };
-    match result {
+    }
+}
+
+fn main() -> ExitCode {
+    match dispatch(Cli::parse()) {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
         Ok(commands::Outcome::NothingFound(why)) => {
             eprintln!("truce: {why}");

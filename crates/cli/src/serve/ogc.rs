@@ -255,7 +255,7 @@ fn features(st: &AppState, role: super::auth::Role, s: Option<&crate::assess::As
                 let fid = t.format("%Y%m%dT%H%M%SZ").to_string();
                 let props = json!({
                     "date": t.format("%Y-%m-%d").to_string(), "valid_from": t, "valid_until": snaps.get(i + 1).map(|n| n.1),
-                    "snapshot": name, "simplified_deg": SIMPLIFY_DEG,
+                    "snapshot": std::path::Path::new(name).file_name().map(|f| f.to_string_lossy().to_string()), "simplified_deg": SIMPLIFY_DEG,
                 });
                 out.push((json!({"type": "Feature", "id": fid, "geometry": geojson::Geometry::from(&line), "properties": props}), bb));
             }
