@@ -218,6 +218,7 @@ pub async fn decide(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<
             Ok(json!({"decision": cd.decision, "before": cd.before, "log_index": r.map(|r| r.start)}))
         })
         .await?;
+    st.assessment(None).await?;
     Ok(created(v))
 }
 
@@ -243,6 +244,7 @@ pub async fn act(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<Res
             Ok(json!({"action": ca.action, "late": ca.late, "deadline": ca.deadline, "log_index": r.map(|r| r.start)}))
         })
         .await?;
+    st.assessment(None).await?;
     Ok(created(v))
 }
 
@@ -301,4 +303,45 @@ pub async fn proof(State(st): State<Shared>, h: HeaderMap, Query(q): Params) -> 
         v["entry"] = json!(String::from_utf8_lossy(&bytes));
     }
     Ok(Json(v))
+}
+
+/// A change between two "now" assessments, as sent to event subscribers.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    /// `incident` (value: its confidence) or `obligation` (value: its status).
+    pub kind: String,
+    pub id: String,
+    pub value: String,
+    /// The value before (none: new).
+    pub before: Option<String>,
+    pub at: DateTime<Utc>,
+    /// Whether the public role may see it.
+    #[serde(skip)]
+    pub public: bool,
+}
+
+/// `GET /api/v1/events`: server-sent events, one `change` event per incident whose
+/// confidence or obligation whose status changed (the public gets only public
+/// incidents). The server reassesses every `EVENTS_POLL` while someone listens, and after
+/// every decision or action.
+pub async fn events(State(st): State<Shared>, h: HeaderMap) -> Result<Response, ApiError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let c = caller(&st, &h)?;
+    let rx = st.events.subscribe();
+    let stream = futures_util::stream::unfold(rx, move |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(ch) if c.role.sees_all() || ch.public => {
+                    let ev = Event::default().event("change").json_data(&ch).unwrap_or_default();
+                    return Some((Ok::<Event, std::convert::Infallible>(ev), rx));
+                }
+                Ok(_) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    return Some((Ok(Event::default().event("lagged").data(n.to_string())), rx));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }

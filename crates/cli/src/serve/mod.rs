@@ -47,6 +47,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub const NOW_REUSE: Duration = Duration::from_secs(5);
 /// How many assessments are kept.
 pub const CACHE_ENTRIES: usize = 8;
+/// Changes kept for a slow event subscriber before it misses some.
+pub const EVENTS_BUFFER: usize = 1024;
+/// How often the server reassesses "now" to find changes for event subscribers.
+pub const EVENTS_POLL: Duration = Duration::from_secs(30);
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -81,6 +85,10 @@ pub struct AppState {
     pub key: Option<PathBuf>,
     pub base_url: Option<String>,
     cache: Mutex<Vec<Cached>>,
+    /// Changes seen between successive "now" assessments, for `GET /api/v1/events`.
+    pub events: tokio::sync::broadcast::Sender<api::Change>,
+    /// Incident confidences and obligation statuses of the last "now" assessment.
+    last: Mutex<Option<std::collections::BTreeMap<String, String>>>,
     /// One assessment or write at a time.
     work: tokio::sync::Mutex<()>,
 }
@@ -95,7 +103,7 @@ struct Cached {
 
 impl AppState {
     pub fn new(agreement: Agreement, geometry: Geometry, data: PathBuf, tokens: Tokens, key: Option<PathBuf>, base_url: Option<String>) -> AppState {
-        AppState { agreement, geometry, data, tokens, key, base_url, cache: Mutex::new(Vec::new()), work: tokio::sync::Mutex::new(()) }
+        AppState { agreement, geometry, data, tokens, key, base_url, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
     }
 
     fn cached(&self, fp: u64, at: Option<i64>) -> Option<Arc<Assessment>> {
@@ -124,12 +132,42 @@ impl AppState {
             .map_err(|e| ApiError::internal(format!("assessment: {e}")))?
             .map_err(ApiError::from)?;
         let a = Arc::new(a);
+        if key.is_none() {
+            self.announce(&a);
+        }
         let mut c = self.cache.lock().expect("cache lock");
         c.push(Cached { fingerprint: fp, at: key, made: Instant::now(), assessment: a.clone() });
         if c.len() > CACHE_ENTRIES {
             c.remove(0);
         }
         Ok(a)
+    }
+
+    /// Compares a "now" assessment with the previous one and broadcasts what changed:
+    /// an incident's confidence, an obligation's status (the first assessment is the
+    /// baseline and announces nothing).
+    fn announce(&self, s: &Assessment) {
+        let mut now = std::collections::BTreeMap::new();
+        for (i, inc) in s.incidents.iter().enumerate() {
+            now.insert(format!("incident {}", inc.id), s.standings[i].confidence().map_or("rejected", |c| c.as_str()).to_string());
+        }
+        for o in &s.evaluation.obligations {
+            now.insert(format!("obligation {}", o.id), o.status.as_str().to_string());
+        }
+        let mut last = self.last.lock().expect("last lock");
+        if let Some(before) = last.as_ref() {
+            for (k, v) in &now {
+                if before.get(k) != Some(v) {
+                    let (kind, id) = k.split_once(' ').expect("kind and id");
+                    let public = match kind {
+                        "incident" => s.incidents.iter().position(|x| x.id == id).is_some_and(|i| api::visible(auth::Role::Public, s, i)),
+                        _ => true,
+                    };
+                    let _ = self.events.send(api::Change { kind: kind.to_string(), id: id.to_string(), value: v.clone(), before: before.get(k).cloned(), at: s.at, public });
+                }
+            }
+        }
+        *last = Some(now);
     }
 
     /// Runs `f` with a fresh assessment at now, under the work lock: a write is checked
@@ -301,6 +339,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/incidents", api::incidents)
         .get("/api/v1/incidents/{id}", api::incident)
         .get("/api/v1/obligations", api::obligations)
+        .get("/api/v1/events", api::events)
         .post("/api/v1/decisions", api::decide)
         .post("/api/v1/actions", api::act)
         .get("/api/v1/log/checkpoint", api::checkpoint)
@@ -353,6 +392,15 @@ pub fn serve(a: ServeArgs) -> Result<Outcome> {
     );
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     rt.block_on(async move {
+        let poll = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(EVENTS_POLL).await;
+                if poll.events.receiver_count() > 0 {
+                    let _ = poll.assessment(None).await;
+                }
+            }
+        });
         let listener = tokio::net::TcpListener::bind(a.listen).await.with_context(|| format!("--listen {}: cannot bind", a.listen))?;
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async {

@@ -89,6 +89,8 @@ pub fn document() -> Value {
                 "summary": "Obligations raised by the clauses, every party's (public: incidents not public are counted, not named)",
                 "parameters": [at(), q("party", "Only this party's.", json!({"type": "string"}), false)],
                 "responses": responses(("200", ok("obligations", json_ct, obj())), &any)}},
+            "/api/v1/events": {"get": {"summary": "Server-sent events: `change` {kind: incident|obligation, id, value, before, at} when an incident's confidence or an obligation's status changes (public: public incidents only)",
+                "responses": responses(("200", ok("event stream", "text/event-stream", json!({"type": "string"}))), &[("401", "unknown token")])}},
             "/api/v1/decisions": {"post": {
                 "summary": "Confirm or reject an incident (analyst). Written to the evidence log first, then decisions.jsonl.",
                 "requestBody": {"required": true, "content": {json_ct: {"schema": {"$ref": "#/components/schemas/Decision"}}}},

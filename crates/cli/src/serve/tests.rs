@@ -223,6 +223,11 @@ async fn roles_ogc_and_round_trips() {
                 "/api/v1/actions" => Some(json!({"obligation": "none/GB/x", "note": "x"}).to_string()),
                 _ => None,
             };
+            if path == "/api/v1/events" {
+                let (status, _) = open_stream(&st, &uri, token).await;
+                assert_eq!(status, if bad { StatusCode::UNAUTHORIZED } else { StatusCode::OK }, "{name} {uri}");
+                continue;
+            }
             let r = call(&st, method.clone(), &uri, token, body).await;
             let want = if bad && path != "/api/v1/openapi.json" {
                 StatusCode::UNAUTHORIZED
@@ -285,6 +290,10 @@ async fn roles_ogc_and_round_trips() {
     assert_error(&get(&st, "/api/v1/log/proof", None).await, StatusCode::BAD_REQUEST, "bad_request");
     assert!(!tmp.path().join("data/decisions.jsonl").exists());
 
+    // Event streams opened before the decision.
+    let (_, mut public_events) = open_stream(&st, "/api/v1/events", None).await;
+    let (_, mut analyst_events) = open_stream(&st, "/api/v1/events", Some(ANALYST)).await;
+
     // --- An analyst confirms: the log first, then decisions.jsonl; a new checkpoint.
     let size_before = log_size(&st).await;
     let r = call(&st, Method::POST, "/api/v1/decisions", Some(ANALYST), Some(json!({"incident": inc_id, "verdict": "confirm", "reason": "video geolocated"}).to_string())).await;
@@ -310,6 +319,14 @@ async fn roles_ogc_and_round_trips() {
     assert_eq!(pi["confidence"], "verified");
     assert!(pi.get("member_ids").is_none() && pi.get("restricted").is_none(), "{pi}");
     assert_eq!(get(&st, &format!("/api/v1/incidents/{inc_id}"), None).await.status, StatusCode::OK);
+
+    // Both streams hear of it: the incident is public now.
+    let seen = next_change(&mut analyst_events, "incident").await;
+    assert_eq!((seen["id"].as_str(), seen["value"].as_str(), seen["before"].as_str()), (Some(inc_id.as_str()), Some("verified"), Some("corroborated")), "{seen}");
+    let seen = next_change(&mut public_events, "incident").await;
+    assert_eq!(seen["value"], "verified", "{seen}");
+    let seen = next_change(&mut analyst_events, "obligation").await;
+    assert_eq!(seen["value"], "pending", "{seen}");
 
     // --- A guarantor acts, only on its own party's obligation.
     let obs = get(&st, "/api/v1/obligations?party=GB", Some(GB)).await.json();
@@ -430,4 +447,35 @@ async fn log_size(st: &Shared) -> u64 {
     assert_eq!(cp.status, StatusCode::OK, "{}", cp.text);
     assert!(cp.content_type.starts_with("text/plain"));
     cp.text.lines().nth(1).unwrap().parse().unwrap()
+}
+
+/// Opens a response whose body is a stream (server-sent events).
+async fn open_stream(st: &Shared, uri: &str, token: Option<&str>) -> (StatusCode, Body) {
+    let mut b = Request::builder().uri(uri).header(header::HOST, "truce.test");
+    if let Some(t) = token {
+        b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let r = router(st.clone()).oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+    (r.status(), r.into_body())
+}
+
+/// The next `change` event of a kind from an event stream (waiting at most 10 s).
+async fn next_change(body: &mut Body, kind: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut text = String::new();
+    loop {
+        for block in text.split("\n\n") {
+            if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
+                let v: Value = serde_json::from_str(data).unwrap();
+                if v["kind"] == kind {
+                    return v;
+                }
+            }
+        }
+        let frame = tokio::time::timeout_at(deadline, body.frame()).await.unwrap_or_else(|_| panic!("no {kind} event in 10 s: {text}"));
+        let frame = frame.expect("stream open").unwrap();
+        if let Ok(d) = frame.into_data() {
+            text.push_str(&String::from_utf8_lossy(&d));
+        }
+    }
 }
