@@ -52,7 +52,7 @@ pub fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
     }
 }
 
-fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -300,7 +300,7 @@ pub fn incidents(a: IncidentsArgs) -> Result<Outcome> {
 }
 
 /// The data directory's evidence log, if it has one.
-fn open_log(data: &Path) -> Result<Option<truce_log::Log>> {
+pub fn open_log(data: &Path) -> Result<Option<truce_log::Log>> {
     let dir = data.join("log");
     if !dir.exists() {
         return Ok(None);
@@ -308,15 +308,17 @@ fn open_log(data: &Path) -> Result<Option<truce_log::Log>> {
     Ok(Some(truce_log::Log::open(&dir).with_context(|| format!("{}: cannot open the evidence log", dir.display()))?))
 }
 
-fn append_log(data: &Path, entries: Vec<Entry>, key: Option<&Path>) -> Result<()> {
+/// Appends entries to the data directory's log (if it has one) and, with a key, signs a
+/// checkpoint. Returns the appended range.
+pub fn append_log(data: &Path, entries: Vec<Entry>, key: Option<&Path>) -> Result<Option<std::ops::Range<u64>>> {
     let Some(mut log) = open_log(data)? else {
         if key.is_some() {
             bail!("--key given but {} has no log/ (create one with `truce log init {}/log`)", data.display(), data.display());
         }
-        return Ok(());
+        return Ok(None);
     };
     if entries.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let r = log.append_batch(&entries)?;
     println!("evidence log: entries {}..{} appended, durable", r.start, r.end);
@@ -324,38 +326,90 @@ fn append_log(data: &Path, entries: Vec<Entry>, key: Option<&Path>) -> Result<()
         log.set_signer(truce_log::keys::load_signer(k)?)?;
         print!("{}", log.checkpoint()?);
     }
-    Ok(())
+    Ok(Some(r))
 }
 
 fn rfc(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-pub fn decide(a: DecideArgs) -> Result<Outcome> {
-    let (agr, s) = a.common.run()?;
-    let Some(i) = s.incidents.iter().position(|inc| truce_incidents::names(&a.incident, inc)) else {
-        bail!("incident `{}`: no such incident at {} (list them with `truce incidents`)", a.incident, s.at.format("%Y-%m-%d %H:%M UTC"));
+/// Why a decision or an action was refused, so that the server can answer with the right
+/// status; the command line prints the message alone.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No such incident or obligation at the instant.
+    NotFound(String),
+    /// A field is empty, too long or malformed.
+    Invalid(String),
+    /// The obligation is another party's.
+    NotYours(String),
+    /// The obligation is already fulfilled or withdrawn.
+    Conflict(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::NotFound(m) | Refusal::Invalid(m) | Refusal::NotYours(m) | Refusal::Conflict(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// A decision checked against the assessment, with the log entry that records it.
+pub struct CheckedDecision {
+    pub decision: Decision,
+    pub entry: Entry,
+    /// Index of the incident in the assessment.
+    pub incident: usize,
+    /// Its confidence before the decision.
+    pub before: &'static str,
+}
+
+/// Checks an analyst's decision as `truce decide` does: the incident must exist at the
+/// assessment's instant, and the fields must be valid. Nothing is written.
+pub fn check_decision(agr: &Agreement, s: &Assessment, incident: &str, confirm: bool, reason: &str, analyst: &str) -> Result<CheckedDecision> {
+    let Some(i) = s.incidents.iter().position(|inc| truce_incidents::names(incident, inc)) else {
+        return Err(Refusal::NotFound(format!(
+            "incident `{incident}`: no such incident at {} (list them with `truce incidents`)",
+            s.at.format("%Y-%m-%d %H:%M UTC")
+        ))
+        .into());
     };
     let inc = &s.incidents[i];
     let d = Decision {
         incident: inc.id.clone(),
-        verdict: if a.confirm { Verdict::Confirm } else { Verdict::Reject },
-        reason: a.reason.clone(),
-        analyst: a.analyst.clone(),
+        verdict: if confirm { Verdict::Confirm } else { Verdict::Reject },
+        reason: reason.to_string(),
+        analyst: analyst.to_string(),
         at: s.at,
     };
-    d.validate().map_err(|e| anyhow::anyhow!("decision: {e}"))?;
+    d.validate().map_err(|e| Refusal::Invalid(format!("decision: {e}")))?;
     let before = s.standings[i].confidence().map_or("rejected", |c| c.as_str());
     let body = json!({
-        "incident": d.incident, "members": inc.member_ids, "verdict": if a.confirm { "confirm" } else { "reject" },
+        "incident": d.incident, "members": inc.member_ids, "verdict": if confirm { "confirm" } else { "reject" },
         "reason": d.reason, "analyst": d.analyst, "at": rfc(d.at), "recorded_at": rfc(Utc::now()), "before": before,
         "agreement": agr.id, "agreement_sha256": agr.sha256,
     });
     let entry = Entry::new(EntryKind::IncidentDecision, body)?;
-    // The log first: a decision that is not in the log is not recorded at all.
-    append_log(&a.common.data, vec![entry], a.key.as_deref())?;
-    append_line(&a.common.data.join("decisions.jsonl"), &serde_json::to_string(&d)?)?;
-    println!("{} {} ({}, was {before}) by {}: {}", if a.confirm { "confirmed" } else { "rejected" }, d.incident, s.wheres[i].text, d.analyst, d.reason);
+    Ok(CheckedDecision { decision: d, entry, incident: i, before })
+}
+
+/// Records a checked decision: the log first (a decision that is not in the log is not
+/// recorded at all), then `decisions.jsonl`. Returns the log range, if there is a log.
+pub fn write_decision(data: &Path, c: &CheckedDecision, key: Option<&Path>) -> Result<Option<std::ops::Range<u64>>> {
+    let r = append_log(data, vec![c.entry.clone()], key)?;
+    append_line(&data.join("decisions.jsonl"), &serde_json::to_string(&c.decision)?)?;
+    Ok(r)
+}
+
+pub fn decide(a: DecideArgs) -> Result<Outcome> {
+    let (agr, s) = a.common.run()?;
+    let c = check_decision(&agr, &s, &a.incident, a.confirm, &a.reason, &a.analyst)?;
+    write_decision(&a.common.data, &c, a.key.as_deref())?;
+    let d = &c.decision;
+    println!("{} {} ({}, was {}) by {}: {}", if a.confirm { "confirmed" } else { "rejected" }, d.incident, s.wheres[c.incident].text, c.before, d.analyst, d.reason);
     Ok(Outcome::Done)
 }
 
@@ -458,32 +512,69 @@ fn human_left(d: chrono::Duration) -> String {
     }
 }
 
-pub fn act(a: ActArgs) -> Result<Outcome> {
-    let (agr, s) = a.common.run()?;
-    let Some(o) = s.evaluation.obligations.iter().find(|o| o.id == a.obligation) else {
-        bail!("obligation `{}`: not raised at {} (list them with `truce obligations`)", a.obligation, s.at.format("%Y-%m-%d %H:%M UTC"));
+/// An action checked against the obligations, with the log entry that records it.
+pub struct CheckedAction {
+    pub action: Action,
+    pub entry: Entry,
+    /// Recorded after the deadline (the obligation stays breached).
+    pub late: bool,
+    pub deadline: DateTime<Utc>,
+    pub what: String,
+}
+
+/// Checks a party's action as `truce act` does: the obligation must be raised at the
+/// assessment's instant, be the party's, and not be fulfilled or withdrawn already.
+pub fn check_action(agr: &Agreement, s: &Assessment, obligation: &str, party: &str, note: &str, by: &str) -> Result<CheckedAction> {
+    let Some(o) = s.evaluation.obligations.iter().find(|o| o.id == obligation) else {
+        return Err(Refusal::NotFound(format!(
+            "obligation `{obligation}`: not raised at {} (list them with `truce obligations`)",
+            s.at.format("%Y-%m-%d %H:%M UTC")
+        ))
+        .into());
     };
-    if o.party != a.party {
-        bail!("obligation `{}` is {}'s, not {}'s", o.id, o.party, a.party);
+    if o.party != party {
+        return Err(Refusal::NotYours(format!("obligation `{}` is {}'s, not {party}'s", o.id, o.party)).into());
     }
     match o.status {
-        Status::Fulfilled => bail!("obligation `{}` is already fulfilled ({})", o.id, o.fulfilled.map(rfc).unwrap_or_default()),
-        Status::Withdrawn => bail!("obligation `{}` was withdrawn ({})", o.id, o.withdrawn.map(rfc).unwrap_or_default()),
-        Status::Breached if o.fulfilled.is_some() => bail!("obligation `{}` already has a (late) action recorded", o.id),
+        Status::Fulfilled => return Err(Refusal::Conflict(format!("obligation `{}` is already fulfilled ({})", o.id, o.fulfilled.map(rfc).unwrap_or_default())).into()),
+        Status::Withdrawn => return Err(Refusal::Conflict(format!("obligation `{}` was withdrawn ({})", o.id, o.withdrawn.map(rfc).unwrap_or_default())).into()),
+        Status::Breached if o.fulfilled.is_some() => return Err(Refusal::Conflict(format!("obligation `{}` already has a (late) action recorded", o.id)).into()),
         _ => {}
     }
-    let x = Action { obligation: o.id.clone(), party: a.party.clone(), at: s.at, note: a.note.clone(), by: a.by.clone() };
+    for (name, v) in [("note", note), ("by", by)] {
+        if v.trim().is_empty() {
+            return Err(Refusal::Invalid(format!("action: {name}: empty")).into());
+        }
+        if v.len() > truce_incidents::DECISION_FIELD_BYTES_MAX {
+            return Err(Refusal::Invalid(format!("action: {name}: longer than DECISION_FIELD_BYTES_MAX ({})", truce_incidents::DECISION_FIELD_BYTES_MAX)).into());
+        }
+    }
+    let x = Action { obligation: o.id.clone(), party: party.to_string(), at: s.at, note: note.to_string(), by: by.to_string() };
     let late = x.at > o.deadline;
     let body = json!({"obligation": x.obligation, "event": "action_recorded", "party": x.party, "clause": o.clause, "at": rfc(x.at), "recorded_at": rfc(Utc::now()),
                       "deadline": rfc(o.deadline), "late": late, "note": x.note, "by": x.by, "agreement": agr.id, "agreement_sha256": agr.sha256});
-    append_log(&a.common.data, vec![Entry::new(EntryKind::ObligationEvent, body)?], a.key.as_deref())?;
-    append_line(&a.common.data.join("actions.jsonl"), &serde_json::to_string(&x)?)?;
+    let entry = Entry::new(EntryKind::ObligationEvent, body)?;
+    Ok(CheckedAction { action: x, entry, late, deadline: o.deadline, what: o.action.clone() })
+}
+
+/// Records a checked action: the log first, then `actions.jsonl`.
+pub fn write_action(data: &Path, c: &CheckedAction, key: Option<&Path>) -> Result<Option<std::ops::Range<u64>>> {
+    let r = append_log(data, vec![c.entry.clone()], key)?;
+    append_line(&data.join("actions.jsonl"), &serde_json::to_string(&c.action)?)?;
+    Ok(r)
+}
+
+pub fn act(a: ActArgs) -> Result<Outcome> {
+    let (agr, s) = a.common.run()?;
+    let c = check_action(&agr, &s, &a.obligation, &a.party, &a.note, &a.by)?;
+    write_action(&a.common.data, &c, a.key.as_deref())?;
+    let x = &c.action;
     println!(
         "recorded: {} {} ({}){}",
         x.party,
-        o.action,
-        o.id,
-        if late { format!(", {} after the deadline: the obligation stays breached", human_left(x.at - o.deadline)) } else { String::new() }
+        c.what,
+        x.obligation,
+        if c.late { format!(", {} after the deadline: the obligation stays breached", human_left(x.at - c.deadline)) } else { String::new() }
     );
     Ok(Outcome::Done)
 }

@@ -13,6 +13,7 @@ mod files;
 mod log_cmd;
 mod progress;
 mod report_cmd;
+mod serve;
 mod warfire_cmd;
 
 use std::process::ExitCode;
@@ -80,11 +81,14 @@ enum Command {
     /// Force generation: project well-trained strength toward the agreed target.
     #[command(subcommand)]
     Forces(accounts_cmd::ForcesCommand),
+    /// Serve the HTTP API (JSON under /api/v1, OpenAPI at /api/v1/openapi.json) and OGC
+    /// API - Features (/ogc) over an agreement and a data directory, with roles by token.
+    Serve(serve::ServeArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// Runs one parsed command line.
+fn dispatch(cli: Cli) -> anyhow::Result<commands::Outcome> {
+    match cli.command {
         Command::Ingest(a) => commands::ingest(a),
         Command::Classify(a) => commands::classify(a),
         Command::Summary(a) => commands::summary(a),
@@ -101,8 +105,12 @@ fn main() -> ExitCode {
         Command::Report(a) => report_cmd::report(a),
         Command::Pledges(a) => accounts_cmd::pledges(a),
         Command::Forces(c) => accounts_cmd::forces(c),
-    };
-    match result {
+        Command::Serve(a) => serve::serve(a),
+    }
+}
+
+fn main() -> ExitCode {
+    match dispatch(Cli::parse()) {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
         Ok(commands::Outcome::NothingFound(why)) => {
             eprintln!("truce: {why}");

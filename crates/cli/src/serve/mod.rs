@@ -1,0 +1,413 @@
+//! `truce serve`: the HTTP API (`/api/v1/...`, JSON, described by a hand-written OpenAPI
+//! 3.1 document) and OGC API - Features (`/ogc/...`, GeoJSON) over one agreement and one
+//! data directory. See `docs/server.md`.
+//!
+//! The agreement and its geometry are loaded once. Every read that needs incidents or
+//! obligations runs [`crate::assess::assess`] at `now` (or `?at=`); the last few
+//! assessments are kept, keyed by the data directory's state (names, sizes and
+//! modification times of what `assess` reads) and the instant, so repeated reads are
+//! cheap. Assessments and writes run one at a time (the evidence log takes a writer lock
+//! to be read, and a decision must be checked against the state it changes).
+
+pub mod api;
+pub mod auth;
+pub mod ogc;
+pub mod openapi;
+#[cfg(test)]
+mod tests;
+
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use chrono::{DateTime, Utc};
+use clap::Args;
+use tower_http::timeout::TimeoutLayer;
+use truce_agreement::Agreement;
+
+use crate::agreement_cmd::Refusal;
+use crate::assess::{assess, load_agreement, load_geometry, Assessment, Geometry};
+use crate::commands::Outcome;
+use auth::Tokens;
+
+/// Largest request body accepted (a decision or an action is well under this).
+pub const BODY_BYTES_MAX: usize = 64 * 1024;
+/// Longest a request may take, assessment included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long an assessment made "now" is reused for another "now" read of the same data.
+pub const NOW_REUSE: Duration = Duration::from_secs(5);
+/// How many assessments are kept.
+pub const CACHE_ENTRIES: usize = 8;
+/// Changes kept for a slow event subscriber before it misses some.
+pub const EVENTS_BUFFER: usize = 1024;
+/// How often the server reassesses "now" to find changes for event subscribers.
+pub const EVENTS_POLL: Duration = Duration::from_secs(30);
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The agreement file (TOML).
+    #[arg(long)]
+    pub agreement: PathBuf,
+    /// The data directory (observations/, decisions.jsonl, actions.jsonl, log/).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// API tokens (TOML: `[[token]]` with token, role, name, and party for a
+    /// guarantor). Without it every request is public.
+    #[arg(long)]
+    pub tokens: Option<PathBuf>,
+    /// Sign a new log checkpoint with this key after every decision or action.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// The server's public base URL for links in OGC responses (default: from the
+    /// request's Host header, over http).
+    #[arg(long)]
+    pub base_url: Option<String>,
+}
+
+/// What every handler shares.
+pub struct AppState {
+    pub agreement: Agreement,
+    pub geometry: Geometry,
+    pub data: PathBuf,
+    pub tokens: Tokens,
+    pub key: Option<PathBuf>,
+    pub base_url: Option<String>,
+    cache: Mutex<Vec<Cached>>,
+    /// Changes seen between successive "now" assessments, for `GET /api/v1/events`.
+    pub events: tokio::sync::broadcast::Sender<api::Change>,
+    /// Incident confidences and obligation statuses of the last "now" assessment.
+    last: Mutex<Option<std::collections::BTreeMap<String, String>>>,
+    /// One assessment or write at a time.
+    work: tokio::sync::Mutex<()>,
+}
+
+struct Cached {
+    fingerprint: u64,
+    /// The instant asked for (ms), or None for "now".
+    at: Option<i64>,
+    made: Instant,
+    assessment: Arc<Assessment>,
+}
+
+impl AppState {
+    pub fn new(agreement: Agreement, geometry: Geometry, data: PathBuf, tokens: Tokens, key: Option<PathBuf>, base_url: Option<String>) -> AppState {
+        AppState { agreement, geometry, data, tokens, key, base_url, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
+    }
+
+    fn cached(&self, fp: u64, at: Option<i64>) -> Option<Arc<Assessment>> {
+        let c = self.cache.lock().expect("cache lock");
+        c.iter()
+            .rev()
+            .find(|e| e.fingerprint == fp && e.at == at && (at.is_some() || e.made.elapsed() < NOW_REUSE))
+            .map(|e| e.assessment.clone())
+    }
+
+    /// The assessment at `at` (None: now), from the cache when the data has not changed.
+    pub async fn assessment(self: &Arc<Self>, at: Option<DateTime<Utc>>) -> Result<Arc<Assessment>, ApiError> {
+        let key = at.map(|t| t.timestamp_millis());
+        let fp = fingerprint(&self.data);
+        if let Some(a) = self.cached(fp, key) {
+            return Ok(a);
+        }
+        let _g = self.work.lock().await;
+        let fp = fingerprint(&self.data);
+        if let Some(a) = self.cached(fp, key) {
+            return Ok(a);
+        }
+        let me = self.clone();
+        let a = tokio::task::spawn_blocking(move || assess(&me.agreement, &me.geometry, &me.data, at.unwrap_or_else(Utc::now), false))
+            .await
+            .map_err(|e| ApiError::internal(format!("assessment: {e}")))?
+            .map_err(ApiError::from)?;
+        let a = Arc::new(a);
+        if key.is_none() {
+            self.announce(&a);
+        }
+        let mut c = self.cache.lock().expect("cache lock");
+        c.push(Cached { fingerprint: fp, at: key, made: Instant::now(), assessment: a.clone() });
+        if c.len() > CACHE_ENTRIES {
+            c.remove(0);
+        }
+        Ok(a)
+    }
+
+    /// Compares a "now" assessment with the previous one and broadcasts what changed:
+    /// an incident's confidence, an obligation's status (the first assessment is the
+    /// baseline and announces nothing).
+    fn announce(&self, s: &Assessment) {
+        let mut now = std::collections::BTreeMap::new();
+        for (i, inc) in s.incidents.iter().enumerate() {
+            now.insert(format!("incident {}", inc.id), s.standings[i].confidence().map_or("rejected", |c| c.as_str()).to_string());
+        }
+        for o in &s.evaluation.obligations {
+            now.insert(format!("obligation {}", o.id), o.status.as_str().to_string());
+        }
+        let mut last = self.last.lock().expect("last lock");
+        if let Some(before) = last.as_ref() {
+            for (k, v) in &now {
+                if before.get(k) != Some(v) {
+                    let (kind, id) = k.split_once(' ').expect("kind and id");
+                    let public = match kind {
+                        "incident" => s.incidents.iter().position(|x| x.id == id).is_some_and(|i| api::visible(auth::Role::Public, s, i)),
+                        _ => true,
+                    };
+                    let _ = self.events.send(api::Change { kind: kind.to_string(), id: id.to_string(), value: v.clone(), before: before.get(k).cloned(), at: s.at, public });
+                }
+            }
+        }
+        *last = Some(now);
+    }
+
+    /// Runs `f` with a fresh assessment at now, under the work lock: a write is checked
+    /// against the very state it changes.
+    pub async fn write<T: Send + 'static>(self: &Arc<Self>, f: impl FnOnce(&AppState, &Assessment) -> Result<T> + Send + 'static) -> Result<T, ApiError> {
+        let _g = self.work.lock().await;
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let s = assess(&me.agreement, &me.geometry, &me.data, Utc::now(), false)?;
+            f(&me, &s)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("write: {e}")))?
+        .map_err(ApiError::from)
+    }
+}
+
+/// A digest of what `assess` reads: names, sizes and modification times of the data
+/// directory's observation files, decisions, actions and the log's top-level files.
+pub fn fingerprint(data: &Path) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut add = |p: &Path| {
+        if let Ok(m) = std::fs::metadata(p) {
+            p.hash(&mut h);
+            m.len().hash(&mut h);
+            m.modified().ok().hash(&mut h);
+        }
+    };
+    for dir in [data.join("observations"), data.join("log")] {
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            names.sort();
+            for p in &names {
+                add(p);
+            }
+        }
+    }
+    add(&data.join("decisions.jsonl"));
+    add(&data.join("actions.jsonl"));
+    h.finish()
+}
+
+/// Every error the server returns: `{"error": {"code": ..., "message": ...}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+    pub fn bad_request(m: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", m)
+    }
+    pub fn unauthorized(m: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", m)
+    }
+    pub fn forbidden(m: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", m)
+    }
+    pub fn not_found(m: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::NOT_FOUND, "not_found", m)
+    }
+    pub fn internal(m: impl Into<String>) -> ApiError {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", m)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> ApiError {
+        if let Some(r) = e.downcast_ref::<Refusal>() {
+            let m = r.to_string();
+            return match r {
+                Refusal::NotFound(_) => ApiError::not_found(m),
+                Refusal::Invalid(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+                Refusal::NotYours(_) => ApiError::forbidden(m),
+                Refusal::Conflict(_) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            };
+        }
+        if let Some(truce_log::Error::Locked { .. }) = e.downcast_ref::<truce_log::Error>() {
+            return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "log_locked", format!("{e:#}; try again"));
+        }
+        eprintln!("truce serve: error: {e:#}");
+        ApiError::internal(format!("{e:#}"))
+    }
+}
+
+pub fn error_body(code: &str, message: &str) -> String {
+    serde_json::json!({"error": {"code": code, "message": message}}).to_string()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut r = (self.status, [(header::CONTENT_TYPE, "application/json")], error_body(self.code, &self.message)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+/// Gives every error response the error shape, including those made by layers and by
+/// axum itself (method not allowed, timeout, body too large).
+async fn fill_error_body(r: Response) -> Response {
+    let s = r.status();
+    if !(s.is_client_error() || s.is_server_error()) {
+        return r;
+    }
+    let json = r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        return r;
+    }
+    let (code, message) = match s {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed on this path".to_string()),
+        StatusCode::SERVICE_UNAVAILABLE => ("timeout", format!("the request took longer than REQUEST_TIMEOUT ({} s)", REQUEST_TIMEOUT.as_secs())),
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", format!("the body exceeds BODY_BYTES_MAX ({BODY_BYTES_MAX} bytes)")),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "expected Content-Type: application/json".to_string()),
+        _ => ("error", s.canonical_reason().unwrap_or("error").to_string()),
+    };
+    let (mut parts, _) = r.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(error_body(code, &message)))
+}
+
+async fn no_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such path (see /api/v1/openapi.json)")
+}
+
+pub type Shared = Arc<AppState>;
+
+/// A router that remembers which (method, path) pairs it serves, so that the OpenAPI
+/// document can be checked against it.
+pub struct Routes {
+    router: Router<Shared>,
+    pub list: Vec<(Method, &'static str)>,
+}
+
+impl Routes {
+    fn new() -> Routes {
+        Routes { router: Router::new(), list: Vec::new() }
+    }
+    fn add<H, T>(mut self, method: Method, path: &'static str, h: H) -> Routes
+    where
+        H: Handler<T, Shared>,
+        T: 'static,
+    {
+        let filter = if method == Method::POST { MethodFilter::POST } else { MethodFilter::GET };
+        self.router = self.router.route(path, on(filter, h));
+        self.list.push((method, path));
+        self
+    }
+    fn get<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, h: H) -> Routes {
+        self.add(Method::GET, path, h)
+    }
+    fn post<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, h: H) -> Routes {
+        self.add(Method::POST, path, h)
+    }
+}
+
+/// Every route, unlayered.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/openapi.json", openapi::serve)
+        .get("/api/v1/whoami", api::whoami)
+        .get("/api/v1/incidents", api::incidents)
+        .get("/api/v1/incidents/{id}", api::incident)
+        .get("/api/v1/obligations", api::obligations)
+        .get("/api/v1/events", api::events)
+        .post("/api/v1/decisions", api::decide)
+        .post("/api/v1/actions", api::act)
+        .get("/api/v1/log/checkpoint", api::checkpoint)
+        .get("/api/v1/log/proof", api::proof)
+        .get("/ogc", ogc::landing)
+        .get("/ogc/conformance", ogc::conformance)
+        .get("/ogc/collections", ogc::collections)
+        .get("/ogc/collections/{collection}", ogc::collection)
+        .get("/ogc/collections/{collection}/items", ogc::items)
+        .get("/ogc/collections/{collection}/items/{feature}", ogc::item)
+}
+
+/// The whole service: routes, the error shape, the body limit and the timeout.
+pub fn router(state: Shared) -> Router {
+    routes()
+        .router
+        .fallback(no_route)
+        .layer(axum::middleware::map_response(fill_error_body))
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
+        .with_state(state)
+}
+
+/// Loads everything the server holds.
+pub fn load_state(a: &ServeArgs) -> Result<AppState> {
+    let agreement = load_agreement(&a.agreement)?;
+    let geometry = load_geometry(&agreement)?;
+    if !a.data.is_dir() {
+        bail!("{}: no such data directory (ingest into {}/observations first)", a.data.display(), a.data.display());
+    }
+    let tokens = match &a.tokens {
+        Some(p) => Tokens::load(p, &agreement)?,
+        None => Tokens::default(),
+    };
+    if let Some(k) = &a.key {
+        truce_log::keys::load_signer(k).with_context(|| format!("--key {}", k.display()))?;
+    }
+    Ok(AppState::new(agreement, geometry, a.data.clone(), tokens, a.key.clone(), a.base_url.clone()))
+}
+
+pub fn serve(a: ServeArgs) -> Result<Outcome> {
+    let state = Arc::new(load_state(&a)?);
+    eprintln!(
+        "truce serve: {} ({}), data {}, {} token(s); listening on http://{}/ (API /api/v1/, OGC API - Features /ogc)",
+        state.agreement.title,
+        state.agreement.id,
+        a.data.display(),
+        state.tokens.len(),
+        a.listen
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    rt.block_on(async move {
+        let poll = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(EVENTS_POLL).await;
+                if poll.events.receiver_count() > 0 {
+                    let _ = poll.assessment(None).await;
+                }
+            }
+        });
+        let listener = tokio::net::TcpListener::bind(a.listen).await.with_context(|| format!("--listen {}: cannot bind", a.listen))?;
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    })?;
+    Ok(Outcome::Done)
+}

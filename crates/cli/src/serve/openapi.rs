@@ -1,0 +1,145 @@
+//! The OpenAPI 3.1 description of every route, written by hand. A test checks that the
+//! router serves exactly the paths and methods described here.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+fn q(name: &str, desc: &str, schema: Value, required: bool) -> Value {
+    json!({"name": name, "in": "query", "required": required, "description": desc, "schema": schema})
+}
+
+fn p(name: &str, desc: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "description": desc, "schema": {"type": "string"}})
+}
+
+fn at() -> Value {
+    q("at", "Instant to evaluate at: RFC 3339, or YYYY-MM-DD for the end of that day UTC. Default: now.", json!({"type": "string"}), false)
+}
+
+fn limit() -> Value {
+    q("limit", "Page size (default 100, at most 10000).", json!({"type": "integer", "minimum": 1, "maximum": 10000, "default": 100}), false)
+}
+
+fn offset() -> Value {
+    q("offset", "How many items to skip.", json!({"type": "integer", "minimum": 0, "default": 0}), false)
+}
+
+fn ok(desc: &str, ct: &str, schema: Value) -> Value {
+    json!({"description": desc, "content": {ct: {"schema": schema}}})
+}
+
+fn err(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn responses(success: (&str, Value), errors: &[(&str, &str)]) -> Value {
+    let mut r = serde_json::Map::new();
+    r.insert(success.0.to_string(), success.1);
+    for (code, d) in errors {
+        r.insert(code.to_string(), err(d));
+    }
+    Value::Object(r)
+}
+
+fn obj() -> Value {
+    json!({"type": "object"})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let any = [("400", "bad parameter"), ("401", "unknown or malformed token")];
+    let json_ct = "application/json";
+    let geo = super::ogc::GEOJSON;
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "truce",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Ceasefire monitoring: incidents, obligations, analysts' decisions, parties' actions, the evidence log (JSON, /api/v1), and OGC API - Features (GeoJSON, /ogc). Send `Authorization: Bearer <token>`; without one the caller is public and sees only verified incidents from unrestricted sources. Every error is {\"error\": {\"code\", \"message\"}}."
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+                "Decision": {"type": "object", "required": ["incident", "verdict", "reason"], "additionalProperties": false, "properties": {
+                    "incident": {"type": "string", "description": "I-... as listed"},
+                    "verdict": {"type": "string", "enum": ["confirm", "reject"]},
+                    "reason": {"type": "string", "maxLength": 4096}}},
+                "Action": {"type": "object", "required": ["obligation", "note"], "additionalProperties": false, "properties": {
+                    "obligation": {"type": "string", "description": "the obligation's id"},
+                    "note": {"type": "string", "maxLength": 4096}}},
+                "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
+                    "type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}},
+                    "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "links": {"type": "array"}}}
+            }
+        },
+        "security": [{}, {"bearer": []}],
+        "paths": {
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "responses": responses(("200", ok("OpenAPI 3.1", json_ct, obj())), &[])}},
+            "/api/v1/whoami": {"get": {"summary": "The caller's role, name and party", "responses": responses(("200", ok("who", json_ct, obj())), &any)}},
+            "/api/v1/incidents": {"get": {
+                "summary": "Incidents with placement, confidence and violations (public: verified and unrestricted only)",
+                "parameters": [at(), q("violating", "Only incidents that break a rule.", json!({"type": "boolean"}), false), limit(), offset()],
+                "responses": responses(("200", ok("a page of incidents", json_ct, obj())), &any)}},
+            "/api/v1/incidents/{id}": {"get": {
+                "summary": "One incident (by its id or a member's)", "parameters": [p("id", "I-..."), at()],
+                "responses": responses(("200", ok("the incident", json_ct, obj())), &[("400", "bad parameter"), ("401", "unknown token"), ("404", "no such incident, or not public")])}},
+            "/api/v1/obligations": {"get": {
+                "summary": "Obligations raised by the clauses, every party's (public: incidents not public are counted, not named)",
+                "parameters": [at(), q("party", "Only this party's.", json!({"type": "string"}), false)],
+                "responses": responses(("200", ok("obligations", json_ct, obj())), &any)}},
+            "/api/v1/events": {"get": {"summary": "Server-sent events: `change` {kind: incident|obligation, id, value, before, at} when an incident's confidence or an obligation's status changes (public: public incidents only)",
+                "responses": responses(("200", ok("event stream", "text/event-stream", json!({"type": "string"}))), &[("401", "unknown token")])}},
+            "/api/v1/decisions": {"post": {
+                "summary": "Confirm or reject an incident (analyst). Written to the evidence log first, then decisions.jsonl.",
+                "requestBody": {"required": true, "content": {json_ct: {"schema": {"$ref": "#/components/schemas/Decision"}}}},
+                "responses": responses(("201", ok("recorded", json_ct, obj())), &[("401", "no token"), ("403", "not an analyst"), ("404", "no such incident now"), ("413", "body over BODY_BYTES_MAX"), ("422", "invalid body")])}},
+            "/api/v1/actions": {"post": {
+                "summary": "Record that the caller's party did what an obligation asked (guarantor, own party only). Written to the evidence log first, then actions.jsonl.",
+                "requestBody": {"required": true, "content": {json_ct: {"schema": {"$ref": "#/components/schemas/Action"}}}},
+                "responses": responses(("201", ok("recorded", json_ct, obj())), &[("401", "no token"), ("403", "not a guarantor, or another party's obligation"), ("404", "no such obligation now"), ("409", "already fulfilled or withdrawn"), ("413", "body over BODY_BYTES_MAX"), ("422", "invalid body")])}},
+            "/api/v1/log/checkpoint": {"get": {"summary": "The evidence log's latest signed checkpoint (C2SP signed note)",
+                "responses": responses(("200", ok("the note", "text/plain", json!({"type": "string"}))), &[("401", "unknown token"), ("404", "no log")])}},
+            "/api/v1/log/proof": {"get": {"summary": "Inclusion proof of an entry against a signed checkpoint (the entry's bytes for non-public roles)",
+                "parameters": [q("index", "Entry index.", json!({"type": "integer", "minimum": 0}), true), q("size", "Tree size (default: the latest checkpoint's).", json!({"type": "integer", "minimum": 1}), false)],
+                "responses": responses(("200", ok("proof and checkpoint", json_ct, obj())), &[("400", "bad index or size"), ("401", "unknown token"), ("404", "no log")])}},
+            "/ogc": {"get": {"summary": "OGC API - Features landing page", "responses": responses(("200", ok("links", json_ct, obj())), &any)}},
+            "/ogc/conformance": {"get": {"summary": "Conformance classes (core, geojson)", "responses": responses(("200", ok("conformsTo", json_ct, obj())), &any)}},
+            "/ogc/collections": {"get": {"summary": "The collections: incidents, zones, contact-line", "responses": responses(("200", ok("collections", json_ct, obj())), &any)}},
+            "/ogc/collections/{collection}": {"get": {"summary": "One collection", "parameters": [p("collection", "incidents, zones or contact-line")],
+                "responses": responses(("200", ok("collection", json_ct, obj())), &[("401", "unknown token"), ("404", "no such collection")])}},
+            "/ogc/collections/{collection}/items": {"get": {"summary": "Features, filtered and paged",
+                "parameters": [p("collection", "incidents, zones or contact-line"),
+                    q("bbox", "minx,miny,maxx,maxy in CRS84 (or six numbers).", json!({"type": "string"}), false),
+                    q("datetime", "Instant, date, or interval a/b with .. for an open end: incidents by their interval, the contact line by its validity.", json!({"type": "string"}), false),
+                    limit(), offset(), at()],
+                "responses": responses(("200", ok("features", geo, json!({"$ref": "#/components/schemas/FeatureCollection"}))), &[("400", "bad parameter"), ("401", "unknown token"), ("404", "no such collection")])}},
+            "/ogc/collections/{collection}/items/{feature}": {"get": {"summary": "One feature",
+                "parameters": [p("collection", "incidents, zones or contact-line"), p("feature", "the feature's id"), at()],
+                "responses": responses(("200", ok("feature", geo, obj())), &[("401", "unknown token"), ("404", "no such feature")])}}
+        }
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+pub async fn serve() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document().to_string()).into_response()
+}
+
+/// (method, path) of every operation in the document, upper-case methods.
+#[cfg(test)]
+pub fn operations(doc: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            if let Some(ops) = item.as_object() {
+                for m in ops.keys() {
+                    out.push((m.to_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
