@@ -137,9 +137,7 @@ pub fn build(a: &Agreement, geo: &Geometry, s: &Assessment, start: DateTime<Utc>
         })
         .collect();
 
-    let mut incidents: Vec<IncidentRow> = now
-        .iter()
-        .map(|&i| {
+    let row = |&i: &usize| {
             let inc = &s.incidents[i];
             let pl = &s.placements[i];
             IncidentRow {
@@ -160,9 +158,19 @@ pub fn build(a: &Agreement, geo: &Geometry, s: &Assessment, start: DateTime<Utc>
                 observations: inc.member_ids.len() as u32,
                 restricted: inc.restricted,
             }
-        })
-        .collect();
+    };
+    let mut incidents: Vec<IncidentRow> = now.iter().map(row).collect();
     incidents.sort_by(|x, y| y.start.cmp(&x.start).then(x.id.cmp(&y.id)));
+    // Earlier incidents first known in this period: no earlier report could list them.
+    let mut late: Vec<IncidentRow> = rules_of
+        .keys()
+        .filter(|&&i| {
+            let known = s.standings[i].known_ms;
+            s.incidents[i].mid_ms() < t0 && known >= t0 && known < t1 && s.standings[i].confidence().is_some()
+        })
+        .map(row)
+        .collect();
+    late.sort_by(|x, y| y.start.cmp(&x.start).then(x.id.cmp(&y.id)));
 
     // War fires per day and side over the last days.
     let mut notes: Vec<String> = s.notes.clone();
@@ -343,6 +351,7 @@ pub fn build(a: &Agreement, geo: &Geometry, s: &Assessment, start: DateTime<Utc>
         by_region,
         by_rule,
         incidents,
+        late,
         warfires,
         map,
         gaps,

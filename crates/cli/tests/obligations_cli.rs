@@ -57,6 +57,7 @@ fn corroborate_confirm_oblige_act_and_log() {
     run(d, &["keys", "new", "--name", "truce.example/test", "--out", "k.key"], 0);
     std::fs::create_dir_all(d.join("data")).unwrap();
     run(d, &["log", "init", "--dir", "data/log", "--key", "k.key"], 0);
+    let day0 = chrono::Utc::now().date_naive();
     run(d, &["ingest", "strike.geojson", "--out", "data/observations/media.parquet", "--log", "data/log"], 0);
     run(d, &["ingest", "patrol.json", "--out", "data/observations/patrol.parquet", "--log", "data/log"], 0);
     let common = ["--agreement", ag, "--data", "data"];
@@ -115,6 +116,26 @@ fn corroborate_confirm_oblige_act_and_log() {
     // 2 ingested batches + 1 decision + 1 action + 34 events.
     let out = run(d, &["log", "fsck", "--dir", "data/log"], 0);
     assert!(out.starts_with("ok: 38 entries"), "{out}");
+
+    // The strike of 14 April reached truce only today: today's report lists it as
+    // reported late (no earlier report could), recorded in the log with its proof.
+    let mut found = None;
+    for day in [day0, day0.succ_opt().unwrap()] {
+        let dir = format!("rep-{day}");
+        run(d, &[&["report", "--day", &day.to_string(), "--out", &dir, "--key", "k.key"][..], &common].concat(), 0);
+        let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join(&dir).join("report.json")).unwrap()).unwrap();
+        if !r["late"].as_array().unwrap().is_empty() {
+            found = Some((r, dir));
+            break;
+        }
+    }
+    let (r, dir) = found.expect("a report lists the late incident");
+    assert_eq!(r["late"][0]["id"], id.as_str());
+    assert_eq!(r["late"][0]["confidence"], "verified");
+    assert!(r["incidents"].as_array().unwrap().is_empty(), "it happened in April, not in the period");
+    assert!(r["obligations"].as_array().unwrap().len() >= 33);
+    assert!(std::fs::read_to_string(d.join(&dir).join("report.md")).unwrap().contains("## Reported late"));
+    assert!(r["log"]["index"].as_u64().unwrap() >= 38);
 }
 
 #[test]

@@ -230,6 +230,26 @@ pub(crate) fn blocks(r: &DailyReport, opt: &Options) -> Vec<Block> {
         }
     }
 
+    if !r.late.is_empty() {
+        b.push(Block::H2("Reported late".into()));
+        b.push(Block::Para(format!(
+            "{} broke a rule before this period but first became known during it (a late report, a feed that caught up); no earlier daily report listed them.",
+            plural(r.late.len(), "incident", "incidents")
+        )));
+        let mut t = table(&["Time", "Kinds", "Where", "Confidence", "Rules", "Incident"], &[false; 6], &[2.3, 1.5, 4.2, 1.9, 1.2, 1.6]);
+        for inc in r.late.iter().take(opt.incidents_max.unwrap_or(usize::MAX)) {
+            t.rows.push(vec![
+                span(&inc.start, &inc.end),
+                inc.kinds.join(", ").replace('_', " "),
+                inc.place.clone(),
+                inc.confidence.replace('_', " "),
+                inc.rules.join(", "),
+                inc.id.clone(),
+            ]);
+        }
+        b.push(Block::Table(t));
+    }
+
     b.push(Block::H2("War-related fires".into()));
     match &r.warfires {
         Some(w) if !w.days.is_empty() => {

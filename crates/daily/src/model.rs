@@ -42,6 +42,10 @@ pub struct DailyReport {
     pub by_rule: Vec<RuleRow>,
     /// The incidents of the period that broke a rule, latest first.
     pub incidents: Vec<IncidentRow>,
+    /// Incidents that broke a rule before the period but first became known during it
+    /// (a late report, a feed that caught up), latest first: no daily report listed them.
+    #[serde(default)]
+    pub late: Vec<IncidentRow>,
     /// The war-fire series by side, up to the period's end (None: not available; `notes` says why).
     pub warfires: Option<WarfireSeries>,
     /// What the map shows.

@@ -20,6 +20,7 @@ pub fn public_edition(report: &DailyReport) -> DailyReport {
     let mut r = report.clone();
     r.edition = Edition::Public;
     r.incidents.retain(|i| i.confidence == "verified" && !i.restricted);
+    r.late.retain(|i| i.confidence == "verified" && !i.restricted);
     let dropped = report.incidents.len() - r.incidents.len();
     let kept: HashSet<&str> = r.incidents.iter().map(|i| i.id.as_str()).collect();
 

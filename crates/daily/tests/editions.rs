@@ -272,3 +272,28 @@ fn assert_balanced(xml: &str) {
     }
     assert!(stack.is_empty(), "unclosed {stack:?}");
 }
+
+#[test]
+fn incidents_reported_late_get_their_own_section() {
+    let mut r = fixture();
+    // Two earlier incidents first known in this period: one verified, one not.
+    let mut a = r.incidents[0].clone();
+    a.id = "I-late-verified".into();
+    a.confidence = "verified".into();
+    a.restricted = false;
+    let mut b = r.incidents[1].clone();
+    b.id = "I-late-single".into();
+    b.confidence = "single_source".into();
+    r.late = vec![a, b];
+    let md = to_markdown(&r);
+    let at = md.find("## Reported late").expect("a section for them");
+    assert!(md[at..].contains("I-late-verified") && md[at..].contains("I-late-single"));
+    assert!(md[at..].contains("2 incidents broke a rule before this period"), "{}", &md[at..at + 200]);
+    assert!(to_html(&r).contains("Reported late"));
+    let public = public_edition(&r);
+    assert_eq!(public.late.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["I-late-verified"]);
+    // None late: no section.
+    assert!(!to_markdown(&fixture()).contains("## Reported late"));
+    // The PDF still renders.
+    assert!(to_pdf(&r).starts_with(b"%PDF"));
+}
