@@ -115,18 +115,24 @@ pub enum ControlCommand {
     /// List the snapshots of a control map; with --admin, derive each and show its
     /// contact line (parts, vertices, length).
     List {
-        #[arg(long, required = true)]
+        #[arg(long, required_unless_present = "agreement")]
         control: Vec<PathBuf>,
         #[arg(long)]
         admin: Option<PathBuf>,
+        /// Take the control map and the country from this agreement file instead.
+        #[arg(long, conflicts_with_all = ["control", "admin"])]
+        agreement: Option<PathBuf>,
     },
     /// Write the occupied area, contested area, contact line and country outline of the
     /// snapshot in force at the end of a date, as GeoJSON files in a folder.
     Export {
-        #[arg(long, required = true)]
+        #[arg(long, required_unless_present = "agreement")]
         control: Vec<PathBuf>,
-        #[arg(long)]
-        admin: PathBuf,
+        #[arg(long, required_unless_present = "agreement")]
+        admin: Option<PathBuf>,
+        /// Take the control map and the country from this agreement file instead.
+        #[arg(long, conflicts_with_all = ["control", "admin"])]
+        agreement: Option<PathBuf>,
         #[arg(long)]
         at: NaiveDate,
         #[arg(long, short)]
@@ -542,9 +548,14 @@ fn line_km(l: &geo::MultiLineString) -> f64 {
 
 pub fn control(c: ControlCommand) -> Result<Outcome> {
     match c {
-        ControlCommand::List { control, admin } => {
-            let map = load_control(&control)?;
-            let country = admin.as_deref().map(load_country).transpose()?;
+        ControlCommand::List { control, admin, agreement } => {
+            let (map, country) = match &agreement {
+                Some(a) => {
+                    let g = crate::assess::load_geometry(&crate::assess::load_agreement(a)?)?;
+                    (g.map, Some(g.country))
+                }
+                None => (load_control(&control)?, admin.as_deref().map(load_country).transpose()?),
+            };
             println!("{:<52} {:<20} {:>6} {:>9} {:>9}", "snapshot", "taken at (UTC)", "parts", "vertices", "km");
             let names: Vec<(String, DateTime<Utc>)> = map.snapshots().map(|(n, t)| (n.to_string(), t)).collect();
             for (i, (name, t)) in names.iter().enumerate() {
@@ -563,9 +574,14 @@ pub fn control(c: ControlCommand) -> Result<Outcome> {
             }
             Ok(Outcome::Done)
         }
-        ControlCommand::Export { control, admin, at, out } => {
-            let country = load_country(&admin)?;
-            let map = load_control(&control)?;
+        ControlCommand::Export { control, admin, agreement, at, out } => {
+            let (map, country) = match &agreement {
+                Some(a) => {
+                    let g = crate::assess::load_geometry(&crate::assess::load_agreement(a)?)?;
+                    (g.map, g.country)
+                }
+                None => (load_control(&control)?, load_country(admin.as_deref().context("--admin is required without --agreement")?)?),
+            };
             let Some(i) = map.in_force_ms(end_of_day_ms(at)) else {
                 return Ok(Outcome::NothingFound(format!("no snapshot at or before {at}")));
             };

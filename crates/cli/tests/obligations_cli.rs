@@ -151,4 +151,10 @@ fn agreement_errors_name_file_line_and_key() {
         let out = run(&repo(), &["agreement", "check", ex], 0);
         assert!(out.contains("geometry: "), "{out}");
     }
+    // The Minsk line, straight from the agreement (the figures of crates/cli/tests/minsk.rs).
+    let out = run(&repo(), &["control", "list", "--agreement", "examples/minsk-2015.toml"], 0);
+    let row = out.lines().find(|l| l.contains("ordlo-pre-2022-occupied-area")).expect("the ORDLO snapshot");
+    assert!(row.contains("2015-02-14 22:00:00") && row.split_whitespace().rev().nth(1) == Some("510"), "{row}");
+    run(d, &["control", "export", "--agreement", repo().join("examples/minsk-2015.toml").to_str().unwrap(), "--at", "2020-01-01", "--out", "minsk-line"], 0);
+    assert!(d.join("minsk-line/contact_line.geojson").is_file());
 }
