@@ -27,24 +27,11 @@ fn run(dir: &Path, args: &[&str], code: i32) -> String {
     format!("{out}{err}")
 }
 
-const STRIKE_GEOJSON: &str = r#"{"type": "FeatureCollection", "features": [
- {"type": "Feature", "geometry": {"type": "Point", "coordinates": [30.5234, 50.4501]},
-  "properties": {"time": "2026-04-14T03:12:00Z", "kind": "strike", "uncertainty_m": 500, "note": "missile strike, city centre"}}
-]}"#;
+/// One strike in Kyiv as a media report (GeoJSON point), shared with the server's tests.
+const STRIKE_GEOJSON: &str = include_str!("fixtures/kyiv-strike.geojson");
 
-const PATROL: &str = r#"{
-  "format": "truce-patrol/1",
-  "reports": [{
-    "id": "MM-2026-04-14/KYIV",
-    "monitor": "mission team Kyiv-2",
-    "posts": [{
-      "id": "CAM-KYIV-1", "kind": "camera", "lon": 30.5234, "lat": 50.4400,
-      "start": "2026-04-14T00:00:00Z", "end": "2026-04-14T06:00:00Z",
-      "events": [{"time": "2026-04-14T03:12:00Z", "counts": {"explosions": 2}, "bearing": "N", "distance_km": "0-2",
-                  "direction": "impact", "perception": "camera", "note": "two explosions 1-2 km north"}]
-    }]
-  }]
-}"#;
+/// The same strike seen by a monitoring team's camera (a patrol report).
+const PATROL: &str = include_str!("fixtures/kyiv-patrol.json");
 
 #[test]
 fn corroborate_confirm_oblige_act_and_log() {

@@ -20,24 +20,9 @@ use super::auth::Tokens;
 use super::{openapi, router, routes, AppState, Shared, BODY_BYTES_MAX};
 use crate::assess::{load_agreement, load_geometry};
 
-const STRIKE_GEOJSON: &str = r#"{"type": "FeatureCollection", "features": [
- {"type": "Feature", "geometry": {"type": "Point", "coordinates": [30.5234, 50.4501]},
-  "properties": {"time": "2026-04-14T03:12:00Z", "kind": "strike", "uncertainty_m": 500, "note": "missile strike, city centre"}}
-]}"#;
+const STRIKE_GEOJSON: &str = include_str!("../../tests/fixtures/kyiv-strike.geojson");
 
-const PATROL: &str = r#"{
-  "format": "truce-patrol/1",
-  "reports": [{
-    "id": "MM-2026-04-14/KYIV",
-    "monitor": "mission team Kyiv-2",
-    "posts": [{
-      "id": "CAM-KYIV-1", "kind": "camera", "lon": 30.5234, "lat": 50.4400,
-      "start": "2026-04-14T00:00:00Z", "end": "2026-04-14T06:00:00Z",
-      "events": [{"time": "2026-04-14T03:12:00Z", "counts": {"explosions": 2}, "bearing": "N", "distance_km": "0-2",
-                  "direction": "impact", "perception": "camera", "note": "two explosions 1-2 km north"}]
-    }]
-  }]
-}"#;
+const PATROL: &str = include_str!("../../tests/fixtures/kyiv-patrol.json");
 
 const MONITOR: &str = "monitor-token-0123456789abcdef";
 const ANALYST: &str = "analyst-token-0123456789abcdef";
