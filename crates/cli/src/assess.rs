@@ -47,9 +47,12 @@ pub struct Geometry {
     pub map: ControlMap,
     pub country: Country,
     pub zones: Vec<Zone>,
+    /// The polygons of each fixed-area zone (None for bands along the line), parallel to
+    /// `zones`: what the report's map draws.
+    pub areas: Vec<Option<geo::MultiPolygon>>,
 }
 
-pub fn polygons_of_file(path: &Path) -> Result<geo::MultiPolygon> {
+fn polygons_of_file(path: &Path) -> Result<geo::MultiPolygon> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
     let gj: geojson::GeoJson = text.parse().with_context(|| format!("{}: not GeoJSON", path.display()))?;
     let geoms: Vec<geojson::Geometry> = match gj {
@@ -90,18 +93,11 @@ pub fn load_geometry(a: &Agreement) -> Result<Geometry> {
         map.backcast_earliest(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())?;
     }
     let mut zones = Vec::new();
+    let mut areas = Vec::new();
     for z in &a.zones {
-        let shape = match &z.shape {
-            AShape::Band { side, min_km, max_km } => ZoneShape::Band {
-                side: match side {
-                    ABand::Held => BandSide::Held,
-                    ABand::Occupied => BandSide::Occupied,
-                    ABand::Either => BandSide::Either,
-                },
-                min_km: *min_km,
-                max_km: *max_km,
-            },
-            AShape::File(f) => ZoneShape::Area(GridPolygon::new(&polygons_of_file(&a.path(f))?)),
+        let area = match &z.shape {
+            AShape::Band { .. } => None,
+            AShape::File(f) => Some(polygons_of_file(&a.path(f))?),
             AShape::Regions(codes) => {
                 let mut polys = Vec::new();
                 for c in codes {
@@ -111,16 +107,30 @@ pub fn load_geometry(a: &Agreement) -> Result<Geometry> {
                     })?;
                     polys.extend(r.shape.0.iter().cloned());
                 }
-                ZoneShape::Area(GridPolygon::new(&geo::MultiPolygon(polys)))
+                Some(geo::MultiPolygon(polys))
             }
             AShape::BBox([x0, y0, x1, y1]) => {
                 let r = geo::Rect::new(geo::coord! { x: *x0, y: *y0 }, geo::coord! { x: *x1, y: *y1 });
-                ZoneShape::Area(GridPolygon::new(&geo::MultiPolygon(vec![r.to_polygon()])))
+                Some(geo::MultiPolygon(vec![r.to_polygon()]))
             }
         };
+        let shape = match (&z.shape, &area) {
+            (_, Some(mp)) => ZoneShape::Area(GridPolygon::new(mp)),
+            (AShape::Band { side, min_km, max_km }, None) => ZoneShape::Band {
+                side: match side {
+                    ABand::Held => BandSide::Held,
+                    ABand::Occupied => BandSide::Occupied,
+                    ABand::Either => BandSide::Either,
+                },
+                min_km: *min_km,
+                max_km: *max_km,
+            },
+            (_, None) => unreachable!("every shape but a band has an area"),
+        };
         zones.push(Zone { name: z.name.clone(), shape });
+        areas.push(area);
     }
-    Ok(Geometry { map, country, zones })
+    Ok(Geometry { map, country, zones, areas })
 }
 
 /// Where an incident is, in words and numbers.

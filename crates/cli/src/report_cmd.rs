@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use clap::Args;
 use geo::Simplify;
-use truce_agreement::{Agreement, ZoneShape as AShape};
+use truce_agreement::Agreement;
 use truce_daily::{
     AgreementRef, DailyReport, DonorRow, Edition, ForcesStatus, GapRow, IncidentRow, LogRef, MapData, MapZone, ObligationRow, Period,
     PledgesSummary, RegionRow, RuleRow, WarfireDay, WarfireSeries,
@@ -18,7 +18,7 @@ use truce_geometry::Classifier;
 use truce_model::{GapArea, Side};
 
 use crate::agreement_cmd::Common;
-use crate::assess::{assess, load_agreement, load_geometry, polygons_of_file, Assessment, Geometry};
+use crate::assess::{assess, load_agreement, load_geometry, Assessment, Geometry};
 use crate::commands::Outcome;
 
 /// Days of war-fire series shown.
@@ -242,20 +242,12 @@ pub fn build(a: &Agreement, geo: &Geometry, s: &Assessment, start: DateTime<Utc>
         [f(&xs, f64::min, 180.0) - pad.0, f(&ys, f64::min, 90.0) - pad.1, f(&xs, f64::max, -180.0) + pad.0, f(&ys, f64::max, -90.0) + pad.1]
     };
     let outline: Vec<Vec<[f64; 2]>> = geo.country.outline.simplify(0.02).0.iter().flat_map(|p| rings(p)).collect();
-    let mut zones = Vec::new();
-    for z in &a.zones {
-        let mp = match &z.shape {
-            AShape::Band { .. } => continue,
-            AShape::Regions(codes) => geo::MultiPolygon(
-                geo.country.regions.iter().filter(|r| codes.contains(&r.code)).flat_map(|r| r.shape.0.iter().cloned()).collect(),
-            ),
-            AShape::BBox([x0, y0, x1, y1]) => {
-                geo::MultiPolygon(vec![geo::Rect::new(geo::coord! { x: *x0, y: *y0 }, geo::coord! { x: *x1, y: *y1 }).to_polygon()])
-            }
-            AShape::File(f) => polygons_of_file(&a.path(f))?,
-        };
-        zones.push(MapZone { name: z.name.clone(), polygons: mp.simplify(0.01).0.iter().map(rings).collect() });
-    }
+    let zones: Vec<MapZone> = geo
+        .zones
+        .iter()
+        .zip(&geo.areas)
+        .filter_map(|(z, area)| area.as_ref().map(|mp| MapZone { name: z.name.clone(), polygons: mp.simplify(0.01).0.iter().map(rings).collect() }))
+        .collect();
     let map = MapData { bbox: bbox.map(round5), outline, occupied, contact_line, zones, line_date };
 
     let gaps: Vec<GapRow> = s

@@ -14,7 +14,6 @@ use truce_agreement::ZoneShape as AShape;
 
 use super::api::{at_param, caller, incident_json, page, visible};
 use super::{ApiError, AppState, Shared};
-use crate::assess::polygons_of_file;
 
 pub const GEOJSON: &str = "application/geo+json";
 /// Tolerance (degrees) the contact line and zone outlines are simplified with.
@@ -219,21 +218,17 @@ fn features(st: &AppState, role: super::auth::Role, s: Option<&crate::assess::As
             }
         }
         "zones" => {
-            for z in &st.agreement.zones {
-                let (geom, props) = match &z.shape {
+            // The areas were built once with the geometry (parallel to the agreement's zones).
+            for (z, area) in st.agreement.zones.iter().zip(&st.geometry.areas) {
+                let props = match &z.shape {
                     AShape::Band { side, min_km, max_km } => {
-                        (None, json!({"shape": "band", "side": format!("{side:?}").to_lowercase(), "min_km": min_km, "max_km": max_km}))
+                        json!({"shape": "band", "side": format!("{side:?}").to_lowercase(), "min_km": min_km, "max_km": max_km})
                     }
-                    AShape::Regions(codes) => (
-                        Some(geo::MultiPolygon(st.geometry.country.regions.iter().filter(|r| codes.contains(&r.code)).flat_map(|r| r.shape.0.iter().cloned()).collect())),
-                        json!({"shape": "regions", "regions": codes}),
-                    ),
-                    AShape::BBox([x0, y0, x1, y1]) => (
-                        Some(geo::MultiPolygon(vec![geo::Rect::new(geo::coord! { x: *x0, y: *y0 }, geo::coord! { x: *x1, y: *y1 }).to_polygon()])),
-                        json!({"shape": "bbox"}),
-                    ),
-                    AShape::File(f) => (Some(polygons_of_file(&st.agreement.path(f)).map_err(ApiError::from)?), json!({"shape": "file"})),
+                    AShape::Regions(codes) => json!({"shape": "regions", "regions": codes}),
+                    AShape::BBox(_) => json!({"shape": "bbox"}),
+                    AShape::File(_) => json!({"shape": "file"}),
                 };
+                let geom = area.as_ref();
                 let mut props = props;
                 props["name"] = json!(z.name);
                 let bb = geom.as_ref().and_then(|g| g.bounding_rect()).map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]);
