@@ -616,7 +616,7 @@ pub fn control(c: ControlCommand) -> Result<Outcome> {
 }
 
 /// The bundled demo data, found beside the binary's source tree or the working folder.
-fn default_demo_data() -> Result<PathBuf> {
+pub fn default_demo_data() -> Result<PathBuf> {
     let candidates = [PathBuf::from("demo/data"), PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../demo/data")];
     candidates
         .into_iter()

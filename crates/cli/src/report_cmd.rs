@@ -524,6 +524,35 @@ fn default_agreement() -> Result<PathBuf> {
         .context("examples/ukraine-2025.toml was not found: run from the repository root")
 }
 
+/// The agreement the demo applies: the Ukraine example with its line taken from the data
+/// folder's 2022 control maps, replayed as if its ceasefire had started on the first of
+/// them. Returns it with its geometry, that start, and the sentence saying so.
+pub fn demo_agreement(data: &Path) -> Result<(Agreement, Geometry, DateTime<Utc>, String)> {
+    let mut agr = load_agreement(&default_agreement()?)?;
+    let control: Vec<String> = ["deepstate/raw-layers-weekly-2022-04_to_2023-03"]
+        .iter()
+        .map(|c| data.join(c))
+        .filter(|p| p.is_dir())
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string())
+        .collect();
+    if control.is_empty() {
+        bail!("{}: no deepstate/raw-layers-weekly-2022-04_to_2023-03 folder", data.display());
+    }
+    agr.geometry.control = control;
+    agr.geometry.occupied.clear();
+    let admin = data.join("admin/ukraine-oblasts.geojson");
+    agr.geometry.admin = Some(std::fs::canonicalize(&admin).unwrap_or(admin).display().to_string());
+    let geo = load_geometry(&agr)?;
+    let first = geo.map.snapshots().next().map(|(_, t)| t).context("no control snapshot")?;
+    let ceasefire = first.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let replay = format!(
+        "the agreement is applied as if its ceasefire had started {} (the first control map of the data); it says {}",
+        ceasefire.format("%Y-%m-%d %H:%M UTC"),
+        agr.ceasefire_start.format("%Y-%m-%d %H:%M UTC")
+    );
+    Ok((agr.with_ceasefire_start(ceasefire), geo, ceasefire, replay))
+}
+
 /// `truce demo`'s monitoring part: FIRMS detections (with the baseline years the
 /// war-fire detector needs) into a data directory with an evidence log, the Ukraine
 /// example agreement replayed over 2022 from the first control map on, and the daily
@@ -566,30 +595,7 @@ pub fn demo_pipeline(data: &Path, out: &Path, day: Option<NaiveDate>) -> Result<
         who: Some("truce demo".into()),
     })?;
 
-    // The agreement, its line taken from the data folder's 2022 control maps.
-    let mut agr = load_agreement(&default_agreement()?)?;
-    let control: Vec<String> = ["deepstate/raw-layers-weekly-2022-04_to_2023-03"]
-        .iter()
-        .map(|c| data.join(c))
-        .filter(|p| p.is_dir())
-        .map(|p| std::fs::canonicalize(&p).unwrap_or(p).display().to_string())
-        .collect();
-    if control.is_empty() {
-        bail!("{}: no deepstate/raw-layers-weekly-2022-04_to_2023-03 folder", data.display());
-    }
-    agr.geometry.control = control;
-    agr.geometry.occupied.clear();
-    let admin = data.join("admin/ukraine-oblasts.geojson");
-    agr.geometry.admin = Some(std::fs::canonicalize(&admin).unwrap_or(admin).display().to_string());
-    let geo = load_geometry(&agr)?;
-    let first = geo.map.snapshots().next().map(|(_, t)| t).context("no control snapshot")?;
-    let ceasefire = first.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    let replay = format!(
-        "the agreement is applied as if its ceasefire had started {} (the first control map of the data); it says {}",
-        ceasefire.format("%Y-%m-%d %H:%M UTC"),
-        agr.ceasefire_start.format("%Y-%m-%d %H:%M UTC")
-    );
-    let agr = agr.with_ceasefire_start(ceasefire);
+    let (agr, geo, ceasefire, replay) = demo_agreement(data)?;
 
     // The day: the one with the most war-related fires, unless given.
     let day = match day {

@@ -74,6 +74,7 @@ pub mod wal;
 
 pub use entry::{Entry, EntryKind, IngestedBatch, MAX_ENTRY_BYTES};
 pub use error::{Error, Result};
+pub use fsio::create_private_file;
 pub use log::{ExportReport, FsckReport, Log, Recovery};
 pub use note::{Checkpoint, Signer, VerifierKey};
 pub use proof::Hash;

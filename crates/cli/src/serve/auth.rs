@@ -13,6 +13,13 @@
 //! role = "guarantor"
 //! name = "liaison-gb"
 //! party = "GB"                                      # a party of the agreement
+//!
+//! [[token]]
+//! token = "smm-3-9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d"
+//! role = "monitor"
+//! name = "smm-team-3"
+//! keys = ["smm-team-3+1a2b3c4d+AX..."]              # verifier keys (`truce keys new`) whose
+//!                                                   # signed patrol reports this monitor submits
 //! ```
 //!
 //! A request without `Authorization` is public; one with a token the file does not hold
@@ -69,11 +76,14 @@ pub struct Caller {
     pub name: String,
     /// A guarantor's party.
     pub party: Option<String>,
+    /// A monitor's registered verifier keys: a signed patrol report must carry a
+    /// signature by one of them.
+    pub keys: Vec<truce_log::note::VerifierKey>,
 }
 
 impl Caller {
     pub fn public() -> Caller {
-        Caller { role: Role::Public, name: String::new(), party: None }
+        Caller { role: Role::Public, name: String::new(), party: None, keys: Vec::new() }
     }
 }
 
@@ -84,6 +94,8 @@ struct TokenRow {
     role: String,
     name: String,
     party: Option<String>,
+    #[serde(default)]
+    keys: Vec<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -143,7 +155,18 @@ impl Tokens {
             if rows.iter().any(|(t, _)| t.as_slice() == r.token.as_bytes()) {
                 bail!("{at}: token: the same token twice");
             }
-            rows.push((r.token.into_bytes(), Caller { role, name: r.name, party: r.party }));
+            if role != Role::Monitor && !r.keys.is_empty() {
+                bail!("{at}: keys: only a monitor's token registers signing keys");
+            }
+            let mut keys = Vec::new();
+            for (k, text) in r.keys.iter().enumerate() {
+                let v = truce_log::note::VerifierKey::parse(text.trim()).map_err(|e| anyhow::anyhow!("{at}: keys[{k}]: {e}"))?;
+                if rows.iter().any(|(_, c)| c.keys.iter().any(|x| x.id() == v.id() && x.name() == v.name())) || keys.iter().any(|x: &truce_log::note::VerifierKey| x.id() == v.id()) {
+                    bail!("{at}: keys[{k}]: `{}` is registered twice", v.name());
+                }
+                keys.push(v);
+            }
+            rows.push((r.token.into_bytes(), Caller { role, name: r.name, party: r.party, keys }));
         }
         Ok(Tokens { rows })
     }

@@ -55,11 +55,24 @@ pub const EVENTS_POLL: Duration = Duration::from_secs(30);
 #[derive(Args)]
 pub struct ServeArgs {
     /// The agreement file (TOML).
-    #[arg(long)]
-    pub agreement: PathBuf,
+    #[arg(long, required_unless_present = "demo")]
+    pub agreement: Option<PathBuf>,
     /// The data directory (observations/, decisions.jsonl, actions.jsonl, log/).
-    #[arg(long)]
-    pub data: PathBuf,
+    #[arg(long, required_unless_present = "demo")]
+    pub data: Option<PathBuf>,
+    /// Serve what `truce demo` made in this folder (its data/, the agreement as the demo
+    /// applies it, its signing key, the report), running the demo first when the folder
+    /// has no data yet. The clock starts at the end of the demo report's day.
+    #[arg(long, value_name = "DEMO_OUT", num_args = 0..=1, default_missing_value = "truce-data", conflicts_with_all = ["agreement", "data"])]
+    pub demo: Option<PathBuf>,
+    /// Replay: take the agreement's ceasefire to start at this date or instant.
+    #[arg(long, value_parser = crate::agreement_cmd::parse_start)]
+    pub ceasefire_from: Option<DateTime<Utc>>,
+    /// Replay: the server's clock starts at this date (midnight UTC) or instant and runs
+    /// from there, instead of the wall clock. Decisions, actions and uploads are dated
+    /// by it.
+    #[arg(long, value_parser = crate::agreement_cmd::parse_start)]
+    pub clock: Option<DateTime<Utc>>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -84,6 +97,12 @@ pub struct AppState {
     pub tokens: Tokens,
     pub key: Option<PathBuf>,
     pub base_url: Option<String>,
+    /// The server's clock: the wall clock, or a replay clock started at an instant.
+    pub clock: Clock,
+    /// The folder of published reports (each in its own subfolder), if any.
+    pub reports: Option<PathBuf>,
+    /// The agreement is replayed over past data (`--demo`, `--ceasefire-from`).
+    pub replay: bool,
     cache: Mutex<Vec<Cached>>,
     /// Changes seen between successive "now" assessments, for `GET /api/v1/events`.
     pub events: tokio::sync::broadcast::Sender<api::Change>,
@@ -103,7 +122,12 @@ struct Cached {
 
 impl AppState {
     pub fn new(agreement: Agreement, geometry: Geometry, data: PathBuf, tokens: Tokens, key: Option<PathBuf>, base_url: Option<String>) -> AppState {
-        AppState { agreement, geometry, data, tokens, key, base_url, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
+        AppState { agreement, geometry, data, tokens, key, base_url, clock: Clock::Wall, reports: None, replay: false, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     fn cached(&self, fp: u64, at: Option<i64>) -> Option<Arc<Assessment>> {
@@ -127,7 +151,7 @@ impl AppState {
             return Ok(a);
         }
         let me = self.clone();
-        let a = tokio::task::spawn_blocking(move || assess(&me.agreement, &me.geometry, &me.data, at.unwrap_or_else(Utc::now), false))
+        let a = tokio::task::spawn_blocking(move || assess(&me.agreement, &me.geometry, &me.data, at.unwrap_or_else(|| me.now()), me.replay))
             .await
             .map_err(|e| ApiError::internal(format!("assessment: {e}")))?
             .map_err(ApiError::from)?;
@@ -176,12 +200,32 @@ impl AppState {
         let _g = self.work.lock().await;
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
-            let s = assess(&me.agreement, &me.geometry, &me.data, Utc::now(), false)?;
+            let s = assess(&me.agreement, &me.geometry, &me.data, me.now(), me.replay)?;
             f(&me, &s)
         })
         .await
         .map_err(|e| ApiError::internal(format!("write: {e}")))?
         .map_err(ApiError::from)
+    }
+}
+
+/// The server's clock.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    Wall,
+    /// Started at `at` when the wall clock read `started`; runs at the wall clock's rate.
+    Replay { at: DateTime<Utc>, started: DateTime<Utc> },
+}
+
+impl Clock {
+    pub fn replay(at: DateTime<Utc>) -> Clock {
+        Clock::Replay { at, started: Utc::now() }
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        match self {
+            Clock::Wall => Utc::now(),
+            Clock::Replay { at, started } => *at + (Utc::now() - *started),
+        }
     }
 }
 
@@ -365,19 +409,95 @@ pub fn router(state: Shared) -> Router {
 
 /// Loads everything the server holds.
 pub fn load_state(a: &ServeArgs) -> Result<AppState> {
-    let agreement = load_agreement(&a.agreement)?;
-    let geometry = load_geometry(&agreement)?;
-    if !a.data.is_dir() {
-        bail!("{}: no such data directory (ingest into {}/observations first)", a.data.display(), a.data.display());
+    let (mut agreement, geometry, data, mut key, mut clock, reports) = match &a.demo {
+        Some(out) => {
+            let demo_data = crate::commands::default_demo_data()?;
+            let data = out.join("data");
+            if !data.join("log").join("checkpoint").is_file() {
+                eprintln!("truce serve --demo: {} holds no demo yet; running the demo pipeline first", out.display());
+                crate::report_cmd::demo_pipeline(&demo_data, out, None)?;
+            }
+            let (agr, geo, _, replay) = crate::report_cmd::demo_agreement(&demo_data)?;
+            eprintln!("REPLAY: {replay}");
+            let report = out.join("report/report.json");
+            let r = truce_daily::from_json(&std::fs::read_to_string(&report).with_context(|| format!("{}: cannot read (run `truce demo` again)", report.display()))?)
+                .with_context(|| format!("{}", report.display()))?;
+            let end = crate::agreement_cmd::parse_instant(&r.period.end).map_err(|e| anyhow::anyhow!("{}: period.end: {e}", report.display()))?;
+            (agr, geo, data, Some(out.join("demo.key")), Some(end), Some(out.to_path_buf()))
+        }
+        None => {
+            let path = a.agreement.as_ref().context("--agreement is required without --demo")?;
+            let agr = load_agreement(path)?;
+            let geo = load_geometry(&agr)?;
+            (agr, geo, a.data.clone().context("--data is required without --demo")?, None, None, None)
+        }
+    };
+    if let Some(t) = a.ceasefire_from {
+        eprintln!("REPLAY: ceasefire taken to start {} (the agreement says {})", t.format("%Y-%m-%d %H:%M UTC"), agreement.ceasefire_start.format("%Y-%m-%d %H:%M UTC"));
+        agreement = agreement.with_ceasefire_start(t);
     }
-    let tokens = match &a.tokens {
+    if a.clock.is_some() {
+        clock = a.clock;
+    }
+    if a.key.is_some() {
+        key = a.key.clone();
+    }
+    if !data.is_dir() {
+        bail!("{}: no such data directory (ingest into {}/observations first)", data.display(), data.display());
+    }
+    let tokens_file = match (&a.tokens, &a.demo) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(out)) => Some(demo_tokens(out)?),
+        (None, None) => None,
+    };
+    let tokens = match &tokens_file {
         Some(p) => Tokens::load(p, &agreement)?,
         None => Tokens::default(),
     };
-    if let Some(k) = &a.key {
-        truce_log::keys::load_signer(k).with_context(|| format!("--key {}", k.display()))?;
+    if let Some(k) = &key {
+        truce_log::keys::load_signer(k).with_context(|| format!("key {}", k.display()))?;
     }
-    Ok(AppState::new(agreement, geometry, a.data.clone(), tokens, a.key.clone(), a.base_url.clone()))
+    let mut st = AppState::new(agreement, geometry, data, tokens, key, a.base_url.clone());
+    if let Some(t) = clock {
+        eprintln!("REPLAY: the server's clock starts at {}", t.format("%Y-%m-%d %H:%M:%S UTC"));
+        st.clock = Clock::replay(t);
+    }
+    st.reports = reports;
+    st.replay = a.demo.is_some() || a.ceasefire_from.is_some();
+    Ok(st)
+}
+
+/// `--demo`'s tokens: `tokens.toml` in the demo folder, made once (mode 0600) with a
+/// random token for a monitor (with a patrol-signing key, `monitor.key`), an analyst and
+/// GB's liaison, and printed so that whoever runs the demo can use them.
+fn demo_tokens(out: &Path) -> Result<PathBuf> {
+    let path = out.join("tokens.toml");
+    if !path.exists() {
+        let key = out.join("monitor.key");
+        let vkey = if key.exists() {
+            truce_log::keys::load_signer(&key)?.verifier()
+        } else {
+            let v = truce_log::keys::generate_to_file(&key, "demo-monitor")?;
+            crate::files::write_atomic(&out.join("monitor.key.pub"), format!("{v}\n").as_bytes())?;
+            v
+        };
+        let mut text = String::from("# Demo tokens made by `truce serve --demo`. Anyone who can read this file can act as these roles.\n");
+        for (role, name, party) in [("monitor", "demo-monitor", None), ("analyst", "demo-analyst", None), ("guarantor", "demo-gb", Some("GB"))] {
+            let mut b = [0u8; 24];
+            getrandom::getrandom(&mut b).map_err(|e| anyhow::anyhow!("random token: {e}"))?;
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            text.push_str(&format!("\n[[token]]\ntoken = \"{name}-{hex}\"\nrole = \"{role}\"\nname = \"{name}\"\n"));
+            if let Some(p) = party {
+                text.push_str(&format!("party = \"{p}\"\n"));
+            }
+            if role == "monitor" {
+                text.push_str(&format!("keys = [\"{vkey}\"]\n"));
+            }
+        }
+        truce_log::create_private_file(&path, text.as_bytes())?;
+    }
+    eprintln!("truce serve --demo: tokens in {} (monitor: patrol reports signed with {})", path.display(), out.join("monitor.key").display());
+    Ok(path)
 }
 
 pub fn serve(a: ServeArgs) -> Result<Outcome> {
@@ -386,7 +506,7 @@ pub fn serve(a: ServeArgs) -> Result<Outcome> {
         "truce serve: {} ({}), data {}, {} token(s); listening on http://{}/ (API /api/v1/, OGC API - Features /ogc)",
         state.agreement.title,
         state.agreement.id,
-        a.data.display(),
+        state.data.display(),
         state.tokens.len(),
         a.listen
     );
