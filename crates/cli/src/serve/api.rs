@@ -218,7 +218,7 @@ pub async fn decide(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<
             Ok(json!({"decision": cd.decision, "before": cd.before, "log_index": r.map(|r| r.start)}))
         })
         .await?;
-    st.assessment(None).await?;
+    st.after_write().await;
     Ok(created(v))
 }
 
@@ -244,7 +244,7 @@ pub async fn act(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<Res
             Ok(json!({"action": ca.action, "late": ca.late, "deadline": ca.deadline, "log_index": r.map(|r| r.start)}))
         })
         .await?;
-    st.assessment(None).await?;
+    st.after_write().await;
     Ok(created(v))
 }
 
@@ -305,41 +305,30 @@ pub async fn proof(State(st): State<Shared>, h: HeaderMap, Query(q): Params) -> 
     Ok(Json(v))
 }
 
-/// A change between two "now" assessments, as sent to event subscribers.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Change {
-    /// `incident` (value: its confidence) or `obligation` (value: its status).
-    pub kind: String,
-    pub id: String,
-    pub value: String,
-    /// The value before (none: new).
-    pub before: Option<String>,
-    pub at: DateTime<Utc>,
-    /// Whether the public role may see it.
-    #[serde(skip)]
-    pub public: bool,
-}
-
-/// `GET /api/v1/events`: server-sent events, one `change` event per incident whose
-/// confidence or obligation whose status changed (the public gets only public
-/// incidents). The server reassesses every `EVENTS_POLL` while someone listens, and after
-/// every decision or action.
-pub async fn events(State(st): State<Shared>, h: HeaderMap) -> Result<Response, ApiError> {
+/// `GET /api/v1/events?types=`: server-sent events, one per alert (`event:` the alert's
+/// type, `id:` its id, `data:` its JSON as this role sees it; see `alerts`), of the types
+/// asked for (default all). The public hears only of what it may see. A subscriber that
+/// falls more than `EVENTS_BUFFER` alerts behind is sent `lagged` with the number missed.
+pub async fn events(State(st): State<Shared>, h: HeaderMap, Query(q): Params) -> Result<Response, ApiError> {
     use axum::response::sse::{Event, KeepAlive, Sse};
     let c = caller(&st, &h)?;
+    let types = super::alerts::types_param(&q)?;
     let rx = st.events.subscribe();
-    let stream = futures_util::stream::unfold(rx, move |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ch) if c.role.sees_all() || ch.public => {
-                    let ev = Event::default().event("change").json_data(&ch).unwrap_or_default();
-                    return Some((Ok::<Event, std::convert::Infallible>(ev), rx));
+    let stream = futures_util::stream::unfold(rx, move |mut rx| {
+        let types = types.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(a) => {
+                        let Some(p) = a.payload(c.role).filter(|_| types.contains(&a.kind)) else { continue };
+                        let ev = Event::default().event(a.kind.as_str()).id(a.id.as_str()).json_data(p).unwrap_or_default();
+                        return Some((Ok::<Event, std::convert::Infallible>(ev), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        return Some((Ok(Event::default().event("lagged").data(n.to_string())), rx));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
-                    return Some((Ok(Event::default().event("lagged").data(n.to_string())), rx));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
         }
     });

@@ -9,12 +9,17 @@
 //! cheap. Assessments and writes run one at a time (the evidence log takes a writer lock
 //! to be read, and a decision must be checked against the state it changes).
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod limits;
 pub mod ogc;
 pub mod openapi;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod alert_tests;
+pub mod webhooks;
 
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
@@ -47,10 +52,18 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub const NOW_REUSE: Duration = Duration::from_secs(5);
 /// How many assessments are kept.
 pub const CACHE_ENTRIES: usize = 8;
-/// Changes kept for a slow event subscriber before it misses some.
+/// Alerts kept for a slow event subscriber before it misses some (it is sent `lagged`).
 pub const EVENTS_BUFFER: usize = 1024;
-/// How often the server reassesses "now" to find changes for event subscribers.
+/// While someone listens (an event stream or a webhook), how often the server checks the
+/// data directory's fingerprint for changes made by other processes (`truce ingest`,
+/// `decide`, `act`); a check that finds nothing new costs a few `stat`s.
+pub const ALERTS_POLL: Duration = Duration::from_secs(2);
+/// While someone listens, the longest the server goes without reassessing "now" even
+/// when the data did not change (the clock alone changes standings; a pending deadline
+/// passing is caught at the next `ALERTS_POLL`).
 pub const EVENTS_POLL: Duration = Duration::from_secs(30);
+/// How often the rate limiters forget idle clients.
+pub const RATE_SWEEP: Duration = Duration::from_secs(60);
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -87,6 +100,15 @@ pub struct ServeArgs {
     /// request's Host header, over http).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// Send alerts to the webhooks of this file (TOML: `[[webhook]]` with url, secret,
+    /// role, party for a guarantor, events; see docs/alerts.md).
+    #[arg(long)]
+    pub webhooks: Option<PathBuf>,
+    /// Requests allowed per token and per client address without a token: `off`, or
+    /// PER_MINUTE/BURST for both (default: RATE_PER_MINUTE/RATE_BURST (600/120) per token,
+    /// PUBLIC_RATE_PER_MINUTE/PUBLIC_RATE_BURST (300/120) per address).
+    #[arg(long, value_name = "off|PER_MINUTE/BURST", value_parser = limits::parse_rate)]
+    pub rate_limit: Option<Option<limits::Rate>>,
 }
 
 /// What every handler shares.
@@ -104,10 +126,14 @@ pub struct AppState {
     /// The agreement is replayed over past data (`--demo`, `--ceasefire-from`).
     pub replay: bool,
     cache: Mutex<Vec<Cached>>,
-    /// Changes seen between successive "now" assessments, for `GET /api/v1/events`.
-    pub events: tokio::sync::broadcast::Sender<api::Change>,
-    /// Incident confidences and obligation statuses of the last "now" assessment.
-    last: Mutex<Option<std::collections::BTreeMap<String, String>>>,
+    /// Alerts found between successive "now" assessments, for `GET /api/v1/events`.
+    pub events: tokio::sync::broadcast::Sender<Arc<alerts::Alert>>,
+    /// The webhooks alerts are sent to (none by default).
+    pub webhooks: webhooks::Webhooks,
+    /// Per-token and per-address rate limits (the named limits by default).
+    pub rate: limits::RateLimits,
+    /// What the last "now" assessment said, to find the next one's alerts.
+    last: Mutex<Option<alerts::Snapshot>>,
     /// One assessment or write at a time.
     work: tokio::sync::Mutex<()>,
 }
@@ -122,7 +148,7 @@ struct Cached {
 
 impl AppState {
     pub fn new(agreement: Agreement, geometry: Geometry, data: PathBuf, tokens: Tokens, key: Option<PathBuf>, base_url: Option<String>) -> AppState {
-        AppState { agreement, geometry, data, tokens, key, base_url, clock: Clock::Wall, reports: None, replay: false, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
+        AppState { agreement, geometry, data, tokens, key, base_url, clock: Clock::Wall, reports: None, replay: false, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, webhooks: webhooks::Webhooks::default(), rate: limits::RateLimits::default(), last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
     }
 
     /// Now, by the server's clock.
@@ -157,55 +183,105 @@ impl AppState {
             .map_err(ApiError::from)?;
         let a = Arc::new(a);
         if key.is_none() {
-            self.announce(&a);
+            self.announce(&a, fp);
         }
-        let mut c = self.cache.lock().expect("cache lock");
-        c.push(Cached { fingerprint: fp, at: key, made: Instant::now(), assessment: a.clone() });
-        if c.len() > CACHE_ENTRIES {
-            c.remove(0);
-        }
+        self.remember(fp, key, a.clone());
         Ok(a)
     }
 
-    /// Compares a "now" assessment with the previous one and broadcasts what changed:
-    /// an incident's confidence, an obligation's status (the first assessment is the
-    /// baseline and announces nothing).
-    fn announce(&self, s: &Assessment) {
-        let mut now = std::collections::BTreeMap::new();
-        for (i, inc) in s.incidents.iter().enumerate() {
-            now.insert(format!("incident {}", inc.id), s.standings[i].confidence().map_or("rejected", |c| c.as_str()).to_string());
+    fn remember(&self, fp: u64, at: Option<i64>, a: Arc<Assessment>) {
+        let mut c = self.cache.lock().expect("cache lock");
+        c.push(Cached { fingerprint: fp, at, made: Instant::now(), assessment: a });
+        if c.len() > CACHE_ENTRIES {
+            c.remove(0);
         }
-        for o in &s.evaluation.obligations {
-            now.insert(format!("obligation {}", o.id), o.status.as_str().to_string());
+    }
+
+    /// Compares a "now" assessment (of data with fingerprint `fp`) with the previous one
+    /// and sends the alerts (`alerts::diff`) to the event streams and the webhooks; the
+    /// first assessment is the baseline and announces nothing. Called under the work lock,
+    /// so alerts go out in the order of the assessments.
+    fn announce(&self, s: &Assessment, fp: u64) {
+        let found = {
+            let mut last = self.last.lock().expect("last lock");
+            let (snap, found) = alerts::diff(self, last.as_ref(), s, fp);
+            *last = Some(snap);
+            found
+        };
+        for a in found {
+            let a = Arc::new(a);
+            self.webhooks.send(&a);
+            let _ = self.events.send(a);
         }
-        let mut last = self.last.lock().expect("last lock");
-        if let Some(before) = last.as_ref() {
-            for (k, v) in &now {
-                if before.get(k) != Some(v) {
-                    let (kind, id) = k.split_once(' ').expect("kind and id");
-                    let public = match kind {
-                        "incident" => s.incidents.iter().position(|x| x.id == id).is_some_and(|i| api::visible(auth::Role::Public, s, i)),
-                        _ => true,
-                    };
-                    let _ = self.events.send(api::Change { kind: kind.to_string(), id: id.to_string(), value: v.clone(), before: before.get(k).cloned(), at: s.at, public });
-                }
+    }
+
+    /// After a write made by this server (a decision, an action, an upload): make sure
+    /// its alerts have gone out, without waiting for the poll. [`AppState::write`]
+    /// already reassesses and announces before it lets go of the work lock, so that every
+    /// write's alerts are found even when writes follow each other closely; for those
+    /// writes this costs nothing (the fresh assessment is cached). A handler that writes
+    /// to the data directory some other way calls it too. Errors are printed, not
+    /// returned: the write itself has succeeded.
+    pub async fn after_write(self: &Arc<Self>) {
+        if let Err(e) = self.assessment(None).await {
+            eprintln!("truce serve: alerts after a write: {}", e.message);
+        }
+    }
+
+    /// One round of the poll for alerts: reassess "now" when the data directory changed
+    /// (another process wrote), a pending deadline has passed, or `EVENTS_POLL` has
+    /// elapsed since the last "now" assessment; otherwise only the fingerprint is taken.
+    pub async fn poll_alerts(self: &Arc<Self>) {
+        let due = match &*self.last.lock().expect("last lock") {
+            None => true,
+            Some(l) => l.made.elapsed() >= EVENTS_POLL || l.next_deadline.is_some_and(|d| self.now() >= d) || l.fingerprint != fingerprint(&self.data),
+        };
+        if due {
+            if let Err(e) = self.assessment(None).await {
+                eprintln!("truce serve: alerts: {}", e.message);
             }
         }
-        *last = Some(now);
+    }
+
+    /// Whether anyone hears alerts (an event stream or a webhook).
+    pub fn listened(&self) -> bool {
+        self.events.receiver_count() > 0 || !self.webhooks.is_empty()
     }
 
     /// Runs `f` with a fresh assessment at now, under the work lock: a write is checked
     /// against the very state it changes.
+    ///
+    /// Then, still under the lock, the state after the write is assessed and its alerts
+    /// announced (the state before serves as the baseline if there was none), so that
+    /// each write's alerts are found even when writes follow each other closely.
     pub async fn write<T: Send + 'static>(self: &Arc<Self>, f: impl FnOnce(&AppState, &Assessment) -> Result<T> + Send + 'static) -> Result<T, ApiError> {
         let _g = self.work.lock().await;
         let me = self.clone();
-        tokio::task::spawn_blocking(move || {
+        let fp = fingerprint(&self.data);
+        let (s, r) = tokio::task::spawn_blocking(move || {
             let s = assess(&me.agreement, &me.geometry, &me.data, me.now(), me.replay)?;
-            f(&me, &s)
+            let r = f(&me, &s);
+            Ok::<_, anyhow::Error>((s, r))
         })
         .await
         .map_err(|e| ApiError::internal(format!("write: {e}")))?
-        .map_err(ApiError::from)
+        .map_err(ApiError::from)?;
+        let r = r.map_err(ApiError::from)?;
+        if self.last.lock().expect("last lock").is_none() {
+            self.announce(&s, fp);
+        }
+        let fp = fingerprint(&self.data);
+        let me = self.clone();
+        match tokio::task::spawn_blocking(move || assess(&me.agreement, &me.geometry, &me.data, me.now(), me.replay)).await {
+            Ok(Ok(after)) => {
+                let after = Arc::new(after);
+                self.announce(&after, fp);
+                self.remember(fp, None, after);
+            }
+            Ok(Err(e)) => eprintln!("truce serve: assessing after a write: {e:#}"),
+            Err(e) => eprintln!("truce serve: assessing after a write: {e}"),
+        }
+        Ok(r)
     }
 }
 
@@ -230,7 +306,9 @@ impl Clock {
 }
 
 /// A digest of what `assess` reads: names, sizes and modification times of the data
-/// directory's observation files, decisions, actions and the log's top-level files.
+/// directory's observation files, decisions, actions and the log's top-level files, but
+/// for the log's `state` and `lock`, which every opening of the log rewrites or touches
+/// (with them, every assessment changed the fingerprint, and nothing was ever reused).
 pub fn fingerprint(data: &Path) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let mut add = |p: &Path| {
@@ -242,7 +320,7 @@ pub fn fingerprint(data: &Path) -> u64 {
     };
     for dir in [data.join("observations"), data.join("log")] {
         if let Ok(rd) = std::fs::read_dir(&dir) {
-            let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| !(dir.ends_with("log") && p.file_name().is_some_and(|n| n == "state" || n == "lock"))).collect();
             names.sort();
             for p in &names {
                 add(p);
@@ -401,6 +479,7 @@ pub fn router(state: Shared) -> Router {
     routes()
         .router
         .fallback(no_route)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(axum::middleware::map_response(fill_error_body))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, REQUEST_TIMEOUT))
@@ -464,6 +543,9 @@ pub fn load_state(a: &ServeArgs) -> Result<AppState> {
     }
     st.reports = reports;
     st.replay = a.demo.is_some() || a.ceasefire_from.is_some();
+    if let Some(r) = a.rate_limit {
+        st.rate = limits::RateLimits::new(r, r);
+    }
     Ok(st)
 }
 
@@ -501,28 +583,47 @@ fn demo_tokens(out: &Path) -> Result<PathBuf> {
 }
 
 pub fn serve(a: ServeArgs) -> Result<Outcome> {
-    let state = Arc::new(load_state(&a)?);
+    let mut state = load_state(&a)?;
+    let hooks = match &a.webhooks {
+        Some(p) => webhooks::load(p, &state.agreement)?,
+        None => Vec::new(),
+    };
     eprintln!(
-        "truce serve: {} ({}), data {}, {} token(s); listening on http://{}/ (API /api/v1/, OGC API - Features /ogc)",
+        "truce serve: {} ({}), data {}, {} token(s), {} webhook(s); listening on http://{}/ (API /api/v1/, OGC API - Features /ogc)",
         state.agreement.title,
         state.agreement.id,
         state.data.display(),
         state.tokens.len(),
+        hooks.len(),
         a.listen
     );
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     rt.block_on(async move {
+        state.webhooks = webhooks::Webhooks::start(hooks);
+        let state = Arc::new(state);
+        let listener = tokio::net::TcpListener::bind(a.listen).await.with_context(|| format!("--listen {}: cannot bind", a.listen))?;
+        if let Ok(addr) = listener.local_addr() {
+            eprintln!("truce serve: listening on {addr}");
+        }
         let poll = state.clone();
         tokio::spawn(async move {
+            // The baseline: changes from now on are alerts.
+            if poll.listened() {
+                poll.poll_alerts().await;
+            }
+            let mut swept = Instant::now();
             loop {
-                tokio::time::sleep(EVENTS_POLL).await;
-                if poll.events.receiver_count() > 0 {
-                    let _ = poll.assessment(None).await;
+                tokio::time::sleep(ALERTS_POLL).await;
+                if poll.listened() {
+                    poll.poll_alerts().await;
+                }
+                if swept.elapsed() >= RATE_SWEEP {
+                    poll.rate.sweep();
+                    swept = Instant::now();
                 }
             }
         });
-        let listener = tokio::net::TcpListener::bind(a.listen).await.with_context(|| format!("--listen {}: cannot bind", a.listen))?;
-        axum::serve(listener, router(state))
+        axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

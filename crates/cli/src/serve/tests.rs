@@ -24,10 +24,10 @@ const STRIKE_GEOJSON: &str = include_str!("../../tests/fixtures/kyiv-strike.geoj
 
 const PATROL: &str = include_str!("../../tests/fixtures/kyiv-patrol.json");
 
-const MONITOR: &str = "monitor-token-0123456789abcdef";
-const ANALYST: &str = "analyst-token-0123456789abcdef";
-const GB: &str = "guarantor-gb-token-0123456789abcdef";
-const FR: &str = "guarantor-fr-token-0123456789abcdef";
+pub(super) const MONITOR: &str = "monitor-token-0123456789abcdef";
+pub(super) const ANALYST: &str = "analyst-token-0123456789abcdef";
+pub(super) const GB: &str = "guarantor-gb-token-0123456789abcdef";
+pub(super) const FR: &str = "guarantor-fr-token-0123456789abcdef";
 
 const TOKENS: &str = r#"
 [[token]]
@@ -53,17 +53,17 @@ name = "liaison-fr"
 party = "FR"
 "#;
 
-fn agreement_path() -> PathBuf {
+pub(super) fn agreement_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ukraine-2025.toml")
 }
 
-fn truce(args: &[&str]) {
+pub(super) fn truce(args: &[&str]) {
     let cli = crate::Cli::try_parse_from(std::iter::once("truce").chain(args.iter().copied())).expect("arguments");
     crate::dispatch(cli).unwrap_or_else(|e| panic!("truce {args:?}: {e:#}"));
 }
 
 /// A data directory with an evidence log and the two reports of the strike.
-fn data_dir() -> tempfile::TempDir {
+pub(super) fn data_dir() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let s = |p: &str| d.join(p).display().to_string();
@@ -78,7 +78,7 @@ fn data_dir() -> tempfile::TempDir {
 }
 
 /// The server over a data directory; `restricted` marks both sources restricted.
-fn state(tmp: &Path, restricted: bool) -> Shared {
+pub(super) fn state(tmp: &Path, restricted: bool) -> Shared {
     let p = agreement_path();
     let mut agreement = load_agreement(&p).unwrap();
     if restricted {
@@ -90,19 +90,19 @@ fn state(tmp: &Path, restricted: bool) -> Shared {
     Arc::new(AppState::new(agreement, geometry, tmp.join("data"), tokens, Some(tmp.join("k.key")), Some("http://truce.test".into())))
 }
 
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    text: String,
+pub(super) struct Reply {
+    pub(super) status: StatusCode,
+    pub(super) content_type: String,
+    pub(super) text: String,
 }
 
 impl Reply {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 }
 
-async fn call(st: &Shared, method: Method, uri: &str, token: Option<&str>, body: Option<String>) -> Reply {
+pub(super) async fn call(st: &Shared, method: Method, uri: &str, token: Option<&str>, body: Option<String>) -> Reply {
     let mut b = Request::builder().method(method).uri(uri).header(header::HOST, "truce.test");
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -118,12 +118,12 @@ async fn call(st: &Shared, method: Method, uri: &str, token: Option<&str>, body:
     Reply { status, content_type, text: String::from_utf8_lossy(&bytes).to_string() }
 }
 
-async fn get(st: &Shared, uri: &str, token: Option<&str>) -> Reply {
+pub(super) async fn get(st: &Shared, uri: &str, token: Option<&str>) -> Reply {
     call(st, Method::GET, uri, token, None).await
 }
 
 #[track_caller]
-fn assert_error(r: &Reply, status: StatusCode, code: &str) {
+pub(super) fn assert_error(r: &Reply, status: StatusCode, code: &str) {
     assert_eq!(r.status, status, "{}", r.text);
     assert!(r.content_type.starts_with("application/json"), "{}", r.content_type);
     let v = r.json();
@@ -306,12 +306,12 @@ async fn roles_ogc_and_round_trips() {
     assert_eq!(get(&st, &format!("/api/v1/incidents/{inc_id}"), None).await.status, StatusCode::OK);
 
     // Both streams hear of it: the incident is public now.
-    let seen = next_change(&mut analyst_events, "incident").await;
-    assert_eq!((seen["id"].as_str(), seen["value"].as_str(), seen["before"].as_str()), (Some(inc_id.as_str()), Some("verified"), Some("corroborated")), "{seen}");
-    let seen = next_change(&mut public_events, "incident").await;
-    assert_eq!(seen["value"], "verified", "{seen}");
-    let seen = next_change(&mut analyst_events, "obligation").await;
-    assert_eq!(seen["value"], "pending", "{seen}");
+    let seen = next_alert(&mut analyst_events, "incident.verified").await;
+    assert_eq!((seen["incident"]["id"].as_str(), seen["before"].as_str()), (Some(inc_id.as_str()), Some("corroborated")), "{seen}");
+    let seen = next_alert(&mut public_events, "incident.verified").await;
+    assert_eq!(seen["incident"]["confidence"], "verified", "{seen}");
+    let seen = next_alert(&mut analyst_events, "obligation.triggered").await;
+    assert_eq!(seen["obligation"]["status"], "pending", "{seen}");
 
     // --- A guarantor acts, only on its own party's obligation.
     let obs = get(&st, "/api/v1/obligations?party=GB", Some(GB)).await.json();
@@ -435,7 +435,7 @@ async fn log_size(st: &Shared) -> u64 {
 }
 
 /// Opens a response whose body is a stream (server-sent events).
-async fn open_stream(st: &Shared, uri: &str, token: Option<&str>) -> (StatusCode, Body) {
+pub(super) async fn open_stream(st: &Shared, uri: &str, token: Option<&str>) -> (StatusCode, Body) {
     let mut b = Request::builder().uri(uri).header(header::HOST, "truce.test");
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -444,23 +444,39 @@ async fn open_stream(st: &Shared, uri: &str, token: Option<&str>) -> (StatusCode
     (r.status(), r.into_body())
 }
 
-/// The next `change` event of a kind from an event stream (waiting at most 10 s).
-async fn next_change(body: &mut Body, kind: &str) -> Value {
+/// The next event of a type (`incident.verified`, ...) from an event stream, as JSON
+/// (waiting at most 10 s).
+pub(super) async fn next_alert(body: &mut Body, kind: &str) -> Value {
+    next_events(body, kind, 1).await.remove(0)
+}
+
+/// Reads an event stream until `n` events of type `kind` have come (waiting at most
+/// 10 s); returns every event read, as (type, JSON), in order, up to the `n`th.
+pub(super) async fn read_events(body: &mut Body, kind: &str, n: usize) -> Vec<(String, Value)> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut text = String::new();
     loop {
-        for block in text.split("\n\n") {
+        let mut seen = Vec::new();
+        let complete = text.rfind("\n\n").map_or("", |e| &text[..e]);
+        for block in complete.split("\n\n") {
+            let ev = block.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("message");
             if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
-                let v: Value = serde_json::from_str(data).unwrap();
-                if v["kind"] == kind {
-                    return v;
+                let Ok(v) = serde_json::from_str::<Value>(data) else { continue };
+                seen.push((ev.to_string(), v));
+                if seen.iter().filter(|(k, _)| k == kind).count() == n {
+                    return seen;
                 }
             }
         }
-        let frame = tokio::time::timeout_at(deadline, body.frame()).await.unwrap_or_else(|_| panic!("no {kind} event in 10 s: {text}"));
+        let frame = tokio::time::timeout_at(deadline, body.frame()).await.unwrap_or_else(|_| panic!("not {n} {kind} events in 10 s: {text}"));
         let frame = frame.expect("stream open").unwrap();
         if let Ok(d) = frame.into_data() {
             text.push_str(&String::from_utf8_lossy(&d));
         }
     }
+}
+
+/// The first `n` events of type `kind` from an event stream.
+pub(super) async fn next_events(body: &mut Body, kind: &str, n: usize) -> Vec<Value> {
+    read_events(body, kind, n).await.into_iter().filter(|(k, _)| k == kind).map(|(_, v)| v).collect()
 }
