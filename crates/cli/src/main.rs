@@ -11,6 +11,7 @@ mod accounts_cmd;
 mod commands;
 mod files;
 mod log_cmd;
+mod patrol_cmd;
 mod progress;
 mod report_cmd;
 mod serve;
@@ -49,6 +50,9 @@ enum Command {
     /// Run ingest, classify and summary on the bundled demo data (or on a full data
     /// folder), into a data directory.
     Demo(commands::DemoArgs),
+    /// Monitors' patrol reports: sign one for submission to the server.
+    #[command(subcommand)]
+    Patrol(patrol_cmd::PatrolCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(log_cmd::KeysCommand),
@@ -94,6 +98,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<commands::Outcome> {
         Command::Summary(a) => commands::summary(a),
         Command::Control(c) => commands::control(c),
         Command::Demo(a) => commands::demo(a),
+        Command::Patrol(c) => patrol_cmd::patrol(c),
         Command::Keys(c) => log_cmd::keys(c),
         Command::Log(c) => log_cmd::log(c),
         Command::Warfires(a) => warfire_cmd::warfires(a),
