@@ -562,6 +562,26 @@ async fn submissions_and_publications() {
     assert_error(&get(&st, &format!("/api/v1/log/tile/entries/000.p/{size}"), None).await, StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(get(&st, &format!("/api/v1/log/tile/entries/000.p/{size}"), Some(ANALYST)).await.status, StatusCode::OK);
     assert_error(&get(&st, "/api/v1/log/tile/../../k.key", None).await, StatusCode::NOT_FOUND, "not_found");
+    // /api/v1/log is a tlog-tiles prefix: a mirror of the checkpoint and the tiles it
+    // names, fetched over the API, verifies with nothing but the log's verifier key.
+    let mirror = d.join("mirror");
+    let cp = get(&st, "/api/v1/log/checkpoint", None).await.text;
+    std::fs::create_dir_all(&mirror).unwrap();
+    std::fs::write(mirror.join("checkpoint"), &cp).unwrap();
+    for t in truce_log::tile::tiles_for_size(size) {
+        let path = t.path();
+        let mut b = Request::builder().uri(format!("/api/v1/log/{path}")).header(header::HOST, "truce.test");
+        b = b.header(header::AUTHORIZATION, format!("Bearer {ANALYST}"));
+        let r = router(st.clone()).oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        let file = mirror.join(&path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+    let vkey = truce_log::Log::read_verifier_key(d.join("data/log")).unwrap();
+    let verified = truce_log::verify::verify_log_dir(&mirror, &vkey).expect("the served tiles verify");
+    assert_eq!(verified.checkpoint.size, size);
 
     // --- Pledges: the agreement's figures and the projection.
     let p = get(&st, "/api/v1/pledges", None).await.json();
