@@ -115,6 +115,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<commands::Outcome> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` and cut short ends truce quietly, as it ends any Unix
+    // tool, instead of a panic in `println!` (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match dispatch(Cli::parse()) {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
         Ok(commands::Outcome::NothingFound(why)) => {
