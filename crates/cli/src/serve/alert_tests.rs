@@ -274,8 +274,8 @@ async fn rate_limit_answers_429() {
     assert_error(&r, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
     assert!(r.text.contains("RATE_PER_MINUTE"), "{}", r.text);
     assert_eq!(get(&st, "/api/v1/whoami", Some(GB)).await.status, StatusCode::OK, "another token has its own bucket");
-    assert!(super::limits::parse_rate("off").unwrap().is_none());
-    assert_eq!(super::limits::parse_rate("60/10").unwrap(), Some(Rate { per_minute: 60, burst: 10 }));
+    assert!(super::limits::parse_rate("off").unwrap().0.is_none());
+    assert_eq!(super::limits::parse_rate("60/10").unwrap().0, Some(Rate { per_minute: 60, burst: 10 }));
     assert!(super::limits::parse_rate("60").is_err() && super::limits::parse_rate("0/10").is_err());
 }
 

@@ -51,8 +51,15 @@ impl Rate {
     }
 }
 
-/// `--rate-limit`: `off`, or `PER_MINUTE/BURST` for tokens and addresses alike.
-pub fn parse_rate(s: &str) -> Result<Option<Rate>, String> {
+/// `--rate-limit`: `off` (None), or `PER_MINUTE/BURST` for tokens and addresses alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSetting(pub Option<Rate>);
+
+pub fn parse_rate(s: &str) -> Result<RateSetting, String> {
+    parse_rate_value(s).map(RateSetting)
+}
+
+fn parse_rate_value(s: &str) -> Result<Option<Rate>, String> {
     if s == "off" {
         return Ok(None);
     }

@@ -115,7 +115,7 @@ pub struct ServeArgs {
     /// PER_MINUTE/BURST for both (default: RATE_PER_MINUTE/RATE_BURST (600/120) per token,
     /// PUBLIC_RATE_PER_MINUTE/PUBLIC_RATE_BURST (300/120) per address).
     #[arg(long, value_name = "off|PER_MINUTE/BURST", value_parser = limits::parse_rate)]
-    pub rate_limit: Option<Option<limits::Rate>>,
+    pub rate_limit: Option<limits::RateSetting>,
 }
 
 /// What every handler shares.
@@ -567,7 +567,7 @@ pub fn load_state(a: &ServeArgs) -> Result<AppState> {
     }
     st.reports = a.reports.clone().or(reports);
     st.replay = a.demo.is_some() || a.ceasefire_from.is_some();
-    if let Some(r) = a.rate_limit {
+    if let Some(limits::RateSetting(r)) = a.rate_limit {
         st.rate = limits::RateLimits::new(r, r);
     }
     Ok(st)
