@@ -54,7 +54,13 @@ fn main() {
             println!("{}", load::row(op.name(), v));
         }
 
-        let mut lat = load::alert_latency(server.addr, reps, &incident, &mut sse, &mut hook, 100_000).await;
+        let addr = server.addr;
+        let first = per_client * clients + 10;
+        let lat = tokio::spawn(async move { load::alert_latency(addr, reps, &incident, &mut sse, &mut hook, first).await }).await;
+        let Ok(mut lat) = lat else {
+            eprintln!("the server said:\n{}", server.stderr.lock().unwrap().join("\n"));
+            std::process::exit(1);
+        };
         println!("\n## truce serve: write to alert ({reps} of each, one at a time)\n");
         println!("{}", load::TABLE_HEAD);
         for (name, v) in ["decision → event stream", "decision → webhook", "upload → event stream", "upload → webhook"].iter().zip(lat.iter_mut()) {

@@ -91,8 +91,8 @@ impl std::fmt::Debug for Hook {
 }
 
 impl Hook {
-    /// A hook (for tests and callers that build hooks in code); `secret` is checked as in
-    /// the file.
+    /// A hook (for tests); `secret` is checked as in the file.
+    #[cfg(test)]
     pub fn new(url: &str, secret: &str, role: Role, events: Option<BTreeSet<Kind>>) -> Result<Hook> {
         Ok(Hook { url: check_url(url)?, secret: check_secret(secret)?, role, party: None, events })
     }

@@ -186,11 +186,14 @@ pub async fn receiver() -> (String, mpsc::UnboundedReceiver<Heard>) {
     (url, rx)
 }
 
-/// A GeoJSON file with one strike, unique by `k` in time and place (so that it makes an
-/// incident of its own): the bytes and the incident's start as the API writes it.
+/// A GeoJSON file with one strike, unique by `k` in time (a minute apart from 2026-02-01,
+/// after the example agreement's ceasefire start, so keep `k` under 90,000) and place (on
+/// land, 9 km or more apart, the same place again only 3000 minutes later: beyond fusion's
+/// reach), so that it makes an incident of its own: the bytes and the incident's start as
+/// the API writes it.
 pub fn upload_file(k: usize) -> (Vec<u8>, String) {
-    let t = chrono::DateTime::parse_from_rfc3339("2026-04-20T00:00:00Z").unwrap() + chrono::Duration::minutes(7 * k as i64);
-    let (lon, lat) = (33.0 + (k % 40) as f64 * 0.1, 47.0 + (k / 40 % 20) as f64 * 0.1);
+    let t = chrono::DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z").unwrap() + chrono::Duration::minutes(k as i64);
+    let (lon, lat) = (25.0 + (k % 100) as f64 * 0.12, 48.0 + (k / 100 % 30) as f64 * 0.1);
     let when = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let body = json!({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
         "properties": {"time": when, "kind": "strike", "uncertainty_m": 100, "note": format!("load test {k}")}}]});
@@ -288,13 +291,15 @@ pub async fn load(addr: SocketAddr, clients: usize, per_client: usize, write_eve
 }
 
 /// Waits for the first alert of `kind` that `matches`, at most `within`.
-pub async fn wait_for(rx: &mut mpsc::UnboundedReceiver<Heard>, kind: &str, within: Duration, matches: impl Fn(&Value) -> bool) -> Option<Instant> {
+/// Err: what came instead.
+pub async fn wait_for(rx: &mut mpsc::UnboundedReceiver<Heard>, kind: &str, within: Duration, matches: impl Fn(&Value) -> bool) -> Result<Instant, String> {
     let deadline = tokio::time::Instant::now() + within;
+    let mut other = Vec::new();
     loop {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some((k, v, at))) if k == kind && matches(&v) => return Some(at),
-            Ok(Some(_)) => continue,
-            _ => return None,
+            Ok(Some((k, v, at))) if k == kind && matches(&v) => return Ok(at),
+            Ok(Some((k, v, _))) => other.push(format!("{k} {}", v["summary"])),
+            _ => return Err(format!("no {kind} within {} s; came instead: {other:?}", within.as_secs())),
         }
     }
 }
@@ -349,8 +354,8 @@ pub async fn alert_latency(addr: SocketAddr, reps: usize, incident: &str, sse: &
         assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
         verified = !verified;
         let same = |v: &Value| v["incident"]["id"] == incident;
-        let a = wait_for(sse, kind, within, same).await.expect("decision alert on the event stream");
-        let w = wait_for(hook, kind, within, same).await.expect("decision alert on the webhook");
+        let a = wait_for(sse, kind, within, same).await.unwrap_or_else(|e| panic!("decision {k}, event stream: {e}"));
+        let w = wait_for(hook, kind, within, same).await.unwrap_or_else(|e| panic!("decision {k}, webhook: {e}"));
         out[0].push(a - t0);
         out[1].push(w - t0);
 
@@ -358,9 +363,19 @@ pub async fn alert_latency(addr: SocketAddr, reps: usize, incident: &str, sse: &
         let t0 = Instant::now();
         let (s, b, _) = send(&c, addr, Method::POST, &format!("/api/v1/observations?name=latency-{k}.geojson"), Some(MONITOR), Some(body)).await;
         assert_eq!(s, StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+        let stored: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+        assert_eq!(stored["rows_kept"], 1, "{stored}");
         let same = |v: &Value| v["incident"]["start"] == start.as_str();
-        let a = wait_for(sse, "incident.created", within, same).await.expect("upload alert on the event stream");
-        let w = wait_for(hook, "incident.created", within, same).await.expect("upload alert on the webhook");
+        let a = match wait_for(sse, "incident.created", within, same).await {
+            Ok(a) => a,
+            Err(e) => {
+                let (_, b, _) = send(&c, addr, Method::GET, "/api/v1/incidents?limit=10000", Some(ANALYST), None).await;
+                let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+                let near: Vec<String> = v["incidents"].as_array().map(|a| a.iter().map(|i| format!("{} {} {} {}", i["id"], i["start"], i["lon"], i["lat"])).collect()).unwrap_or_default();
+                panic!("upload {k} (start {start}), event stream: {e}; incidents that day: {near:?}; stored: {stored}")
+            }
+        };
+        let w = wait_for(hook, "incident.created", within, same).await.unwrap_or_else(|e| panic!("upload {k} (start {start}), webhook: {e}"));
         out[2].push(a - t0);
         out[3].push(w - t0);
     }
