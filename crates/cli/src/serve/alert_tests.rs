@@ -160,6 +160,24 @@ async fn decision_alerts_reach_streams_and_webhooks() {
     // The guarantor's hook asked for triggers only.
     let got = deliveries_until(&mut rx, &mut other, "gb", "obligation.triggered").await;
     assert_eq!(got.len(), 1, "{got:?}");
+    // A guarantor acts: `obligation.fulfilled`.
+    let obs = get(&st, "/api/v1/obligations?party=GB", Some(GB)).await.json();
+    let gb = obs["obligations"].as_array().unwrap().iter().find(|o| o["status"] == "pending").expect("a pending GB obligation")["id"].as_str().unwrap().to_string();
+    let r = call(&st, Method::POST, "/api/v1/actions", Some(GB), Some(json!({"obligation": gb, "note": "NSC convened"}).to_string())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let v = next_alert(&mut analyst_events, "obligation.fulfilled").await;
+    assert_eq!((v["obligation"]["id"].as_str(), v["before"].as_str()), (Some(gb.as_str()), Some("pending")), "{v}");
+    // The analyst rejects it after all: the public, which was shown the incident, hears
+    // the retraction; the obligations it triggered are withdrawn.
+    let (_, mut retractions) = open_stream(&st, "/api/v1/events?types=incident.rejected", None).await;
+    let r = call(&st, Method::POST, "/api/v1/decisions", Some(ANALYST), Some(json!({"incident": inc, "verdict": "reject", "reason": "staged video"}).to_string())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let v = next_alert(&mut retractions, "incident.rejected").await;
+    assert_eq!((v["incident"]["id"].as_str(), v["before"].as_str()), (Some(inc.as_str()), Some("verified")), "{v}");
+    assert!(v["incident"].get("member_ids").is_none(), "{v}");
+    let v = next_alert(&mut analyst_events, "obligation.withdrawn").await;
+    assert_eq!(v["obligation"]["status"], "withdrawn", "{v}");
+
     // Every alert has its own id (a hook gets each alert once; two hooks, the same id).
     let ids: BTreeSet<(String, String)> = other.iter().map(|d| (d.0.clone(), checked(d)["id"].as_str().unwrap().to_string())).collect();
     assert_eq!(ids.len(), other.len());
