@@ -13,6 +13,7 @@ pub mod api;
 pub mod auth;
 pub mod ogc;
 pub mod openapi;
+pub mod web;
 #[cfg(test)]
 mod tests;
 
@@ -373,11 +374,17 @@ impl Routes {
     fn post<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, h: H) -> Routes {
         self.add(Method::POST, path, h)
     }
+    /// Routes outside the API and its description (the web page).
+    fn unlisted(mut self, r: Router<Shared>) -> Routes {
+        self.router = self.router.merge(r);
+        self
+    }
 }
 
 /// Every route, unlayered.
 pub fn routes() -> Routes {
     Routes::new()
+        .unlisted(web::routes())
         .get("/api/v1/openapi.json", openapi::serve)
         .get("/api/v1/whoami", api::whoami)
         .get("/api/v1/incidents", api::incidents)
