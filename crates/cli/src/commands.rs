@@ -200,53 +200,107 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
     let (ingested, gaps): (Vec<truce_ingest::Ingested>, Vec<Vec<truce_model::CoverageGap>>) =
         results.into_iter().collect::<Result<Vec<_>>>()?.into_iter().map(|p| (p.ingested, p.gaps)).unzip();
     let gaps: Vec<truce_model::CoverageGap> = gaps.into_iter().flatten().collect();
-    // Patrol reports' coverage gaps go beside the observations, written even when no
-    // observation was kept: a place nobody could see must not read as calm.
-    let gaps_path = {
-        let stem = a.out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-        a.out.with_file_name(format!("{stem}.gaps.jsonl"))
-    };
+    for i in &ingested {
+        println!("{}", i.summary);
+    }
+    let who = a.who.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
+    let n_files = files.len();
+    let st = store_ingested(ingested, &gaps, &a.out, a.log.as_deref(), a.key.as_deref(), &who, Utc::now())?;
+    if st.gaps > 0 {
+        println!("{} coverage gaps -> {}", st.gaps, gaps_path(&a.out).display());
+    }
+    if st.kept > 0 {
+        println!(
+            "{n_files} files: {} rows read, {} kept, {} rejected -> {} ({:.1} MB)",
+            st.read,
+            st.kept,
+            st.rejected,
+            a.out.display(),
+            st.bytes as f64 / 1e6
+        );
+    }
+    if let Some(r) = &st.log_range {
+        println!("evidence log: entries {}..{} appended (one per file), durable", r.start, r.end);
+    }
+    if let Some(cp) = &st.checkpoint {
+        print!("{cp}");
+    }
+    if st.kept == 0 {
+        return Ok(Outcome::NothingFound(format!("{} rows read, none kept: no observations written", st.read)));
+    }
+    Ok(Outcome::Done)
+}
+
+/// Where the coverage gaps of an observation file go: `<stem>.gaps.jsonl` beside it.
+pub fn gaps_path(out: &Path) -> PathBuf {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    out.with_file_name(format!("{stem}.gaps.jsonl"))
+}
+
+/// What [`store_ingested`] wrote.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub read: u64,
+    pub kept: u64,
+    pub rejected: u64,
+    /// Bytes of the GeoParquet file (0: none written, nothing was kept).
+    pub bytes: u64,
+    /// Coverage gaps written beside it.
+    pub gaps: usize,
+    /// The `ingested_batch` entries appended, one per file.
+    pub log_range: Option<std::ops::Range<u64>>,
+    /// The checkpoint signed afterwards, with a key.
+    pub checkpoint: Option<String>,
+    pub files: Vec<truce_ingest::FileSummary>,
+}
+
+/// Writes what was read: the observations as one GeoParquet file `out`, the coverage
+/// gaps beside it (written even when no observation was kept: a place nobody could see
+/// must not read as calm), and with a log, one `ingested_batch` entry per file (also for
+/// a file that gave only gaps), and a signed checkpoint with a key. The log is opened before anything is written, and if
+/// the append fails the files just written are removed again: the log never lacks the
+/// entry of an observation file that exists. `truce ingest` and the server's uploads
+/// both store through here.
+pub fn store_ingested(ingested: Vec<truce_ingest::Ingested>, gaps: &[truce_model::CoverageGap], out: &Path, log_dir: Option<&Path>, key: Option<&Path>, who: &str, when: DateTime<Utc>) -> Result<Stored> {
+    let files: Vec<truce_ingest::FileSummary> = ingested.iter().map(|i| i.summary.clone()).collect();
+    let (mut read, mut kept, mut rejected) = (0u64, 0u64, 0u64);
+    for s in &files {
+        read += s.rows_read;
+        kept += s.rows_kept;
+        rejected += s.rejected_total();
+    }
+    let gp = gaps_path(out);
     let write_gaps = || -> Result<()> {
         if !gaps.is_empty() {
-            write_atomic(&gaps_path, truce_ingest::write_gaps(&gaps).as_bytes())?;
-            println!("{} coverage gaps -> {}", gaps.len(), gaps_path.display());
+            if let Some(dir) = gp.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            }
+            write_atomic(&gp, truce_ingest::write_gaps(gaps).as_bytes())?;
         }
         Ok(())
     };
-    let summaries: Vec<truce_ingest::FileSummary> = ingested.iter().map(|i| i.summary.clone()).collect();
-    let (mut read, mut kept, mut rejected) = (0u64, 0u64, 0u64);
-    for i in &ingested {
-        println!("{}", i.summary);
-        read += i.summary.rows_read;
-        kept += i.summary.rows_kept;
-        rejected += i.summary.rejected_total();
-    }
     let batches: Vec<RecordBatch> = ingested.into_iter().flat_map(|i| i.batches).collect();
-    if kept == 0 {
-        write_gaps()?;
-        return Ok(Outcome::NothingFound(format!("{read} rows read, none kept: no observations written")));
+    let mut stored = Stored { read, kept, rejected, bytes: 0, gaps: gaps.len(), log_range: None, checkpoint: None, files };
+    if kept == 0 && gaps.is_empty() {
+        return Ok(stored);
     }
     // Open the log before writing anything, so a bad log path refuses the whole ingest.
-    let mut log = match &a.log {
+    let mut log = match log_dir {
         Some(dir) => Some(truce_log::Log::open(dir).with_context(|| format!("{}: cannot open the evidence log", dir.display()))?),
         None => None,
     };
-    let schema = batches[0].schema();
-    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    if kept > 0 {
+        let schema = batches[0].schema();
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        }
+        stored.bytes = truce_store::write_geoparquet(out, &schema, &batches)?;
     }
-    let bytes = truce_store::write_geoparquet(&a.out, &schema, &batches)?;
     write_gaps()?;
-    println!(
-        "{} files: {read} rows read, {kept} kept, {rejected} rejected -> {} ({:.1} MB)",
-        files.len(),
-        a.out.display(),
-        bytes as f64 / 1e6
-    );
     if let Some(log) = log.as_mut() {
-        let who = a.who.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "unknown".into());
-        let when = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        let entries = summaries
+        let when = when.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let entries = stored
+            .files
             .iter()
             .map(|s| {
                 truce_log::Entry::ingested_batch(&truce_log::IngestedBatch {
@@ -257,30 +311,30 @@ pub fn ingest(a: IngestArgs) -> Result<Outcome> {
                     rows_read: s.rows_read,
                     rows_kept: s.rows_kept,
                     rows_rejected: s.rejected_total(),
-                    who: who.clone(),
+                    who: who.to_string(),
                     when: when.clone(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // The log must never lack the entry of an observation file that exists: if the
-        // append fails, the file just written is removed again.
         let range = match log.append_batch(&entries) {
             Ok(r) => r,
             Err(e) => {
-                let _ = std::fs::remove_file(&a.out);
-                if !gaps.is_empty() {
-                    let _ = std::fs::remove_file(&gaps_path);
+                if kept > 0 {
+                    let _ = std::fs::remove_file(out);
                 }
-                return Err(anyhow::Error::from(e).context(format!("evidence log: append failed; {} removed", a.out.display())));
+                if !gaps.is_empty() {
+                    let _ = std::fs::remove_file(&gp);
+                }
+                return Err(anyhow::Error::from(e).context(format!("evidence log: append failed; {} removed", out.display())));
             }
         };
-        println!("evidence log: entries {}..{} appended (one per file), durable", range.start, range.end);
-        if let Some(key) = &a.key {
+        stored.log_range = Some(range);
+        if let Some(key) = key {
             log.set_signer(truce_log::keys::load_signer(key)?)?;
-            print!("{}", log.checkpoint()?);
+            stored.checkpoint = Some(log.checkpoint()?);
         }
     }
-    Ok(Outcome::Done)
+    Ok(stored)
 }
 
 fn end_of_day_ms(d: NaiveDate) -> i64 {

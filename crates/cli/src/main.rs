@@ -11,6 +11,7 @@ mod accounts_cmd;
 mod commands;
 mod files;
 mod log_cmd;
+mod patrol_cmd;
 mod progress;
 mod report_cmd;
 mod serve;
@@ -49,6 +50,9 @@ enum Command {
     /// Run ingest, classify and summary on the bundled demo data (or on a full data
     /// folder), into a data directory.
     Demo(commands::DemoArgs),
+    /// Monitors' patrol reports: sign one for submission to the server.
+    #[command(subcommand)]
+    Patrol(patrol_cmd::PatrolCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(log_cmd::KeysCommand),
@@ -94,6 +98,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<commands::Outcome> {
         Command::Summary(a) => commands::summary(a),
         Command::Control(c) => commands::control(c),
         Command::Demo(a) => commands::demo(a),
+        Command::Patrol(c) => patrol_cmd::patrol(c),
         Command::Keys(c) => log_cmd::keys(c),
         Command::Log(c) => log_cmd::log(c),
         Command::Warfires(a) => warfire_cmd::warfires(a),
@@ -110,6 +115,13 @@ fn dispatch(cli: Cli) -> anyhow::Result<commands::Outcome> {
 }
 
 fn main() -> ExitCode {
+    // Output piped into `head` and cut short ends truce quietly, as it ends any Unix
+    // tool, instead of a panic in `println!` (Rust ignores SIGPIPE by default).
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match dispatch(Cli::parse()) {
         Ok(commands::Outcome::Done) => ExitCode::SUCCESS,
         Ok(commands::Outcome::NothingFound(why)) => {

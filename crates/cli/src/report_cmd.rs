@@ -355,14 +355,15 @@ pub fn build(a: &Agreement, geo: &Geometry, s: &Assessment, start: DateTime<Utc>
     })
 }
 
-/// The pledges summary and the force projection, when the agreement has their tables.
-fn accounts(a: &Agreement, notes: &mut Vec<String>) -> Result<(Option<PledgesSummary>, Option<ForcesStatus>)> {
+/// The agreement's pledge figures (by donor) and force projection (parameters, run
+/// options and result), for the tables it has. Shared by the report and the server.
+pub fn load_accounts(a: &Agreement) -> Result<(Option<truce_accounts::Figures>, Option<(truce_accounts::ForceParams, truce_accounts::RunOptions, truce_accounts::Projection)>)> {
     if a.pledges.is_none() && a.forces.is_none() {
         return Ok((None, None));
     }
     let text = std::fs::read_to_string(&a.file).with_context(|| format!("{}: cannot read", a.file))?;
     let cfg = truce_accounts::read_config(&a.file, &text)?;
-    let pledges = match &cfg.pledges {
+    let figures = match &cfg.pledges {
         None => None,
         Some(p) => {
             let reg_path = a.path(&p.registry);
@@ -374,45 +375,54 @@ fn accounts(a: &Agreement, notes: &mut Vec<String>) -> Result<(Option<PledgesSum
                 }
                 None => truce_accounts::GdpTable::default(),
             };
-            let f = truce_accounts::figures(&reg, &p.rates(), &gdp, &truce_accounts::FigureOptions::default())?;
-            Some(PledgesSummary {
-                currency: f.currency.clone(),
-                committed_m: f.total.committed_m.round(),
-                allocated_m: f.total.allocated_m.round(),
-                delivered_m: f.total.delivered_m.round(),
-                donors: f
-                    .groups
-                    .iter()
-                    .take(8)
-                    .map(|g| DonorRow {
-                        donor: g.name.clone().or_else(|| g.donor.clone()).unwrap_or_default(),
-                        committed_m: g.totals.committed_m.round(),
-                        delivered_m: g.totals.delivered_m.round(),
-                    })
-                    .collect(),
-                anomalies: f.anomalies.len() as u32,
-            })
+            Some(truce_accounts::figures(&reg, &p.rates(), &gdp, &truce_accounts::FigureOptions::default())?)
         }
     };
-    let forces = match &cfg.forces {
+    let forces = match cfg.forces {
         None => None,
         Some(p) => {
-            let o = truce_accounts::RunOptions::from_params(p);
-            let proj = truce_accounts::project(p, &o)?;
-            let m = |x: Option<truce_accounts::YearMonth>| x.map(|y| y.to_string());
-            if proj.reach.p50.is_none() {
-                notes.push("The force projection does not reach the target within its horizon in the median run.".into());
-            }
-            Some(ForcesStatus {
-                target: p.target as u64,
-                median_month: m(proj.reach.p50),
-                p10_month: m(proj.reach.p10),
-                p90_month: m(proj.reach.p90),
-                binding: proj.binding.as_str().replace(' ', "_"),
-                runs: o.runs,
-            })
+            let o = truce_accounts::RunOptions::from_params(&p);
+            let proj = truce_accounts::project(&p, &o)?;
+            Some((p, o, proj))
         }
     };
+    Ok((figures, forces))
+}
+
+/// The pledges summary and the force projection, when the agreement has their tables.
+fn accounts(a: &Agreement, notes: &mut Vec<String>) -> Result<(Option<PledgesSummary>, Option<ForcesStatus>)> {
+    let (figures, forces) = load_accounts(a)?;
+    let pledges = figures.map(|f| PledgesSummary {
+        currency: f.currency.clone(),
+        committed_m: f.total.committed_m.round(),
+        allocated_m: f.total.allocated_m.round(),
+        delivered_m: f.total.delivered_m.round(),
+        donors: f
+            .groups
+            .iter()
+            .take(8)
+            .map(|g| DonorRow {
+                donor: g.name.clone().or_else(|| g.donor.clone()).unwrap_or_default(),
+                committed_m: g.totals.committed_m.round(),
+                delivered_m: g.totals.delivered_m.round(),
+            })
+            .collect(),
+        anomalies: f.anomalies.len() as u32,
+    });
+    let forces = forces.map(|(p, o, proj)| {
+        let m = |x: Option<truce_accounts::YearMonth>| x.map(|y| y.to_string());
+        if proj.reach.p50.is_none() {
+            notes.push("The force projection does not reach the target within its horizon in the median run.".into());
+        }
+        ForcesStatus {
+            target: p.target as u64,
+            median_month: m(proj.reach.p50),
+            p10_month: m(proj.reach.p10),
+            p90_month: m(proj.reach.p90),
+            binding: proj.binding.as_str().replace(' ', "_"),
+            runs: o.runs,
+        }
+    });
     Ok((pledges, forces))
 }
 

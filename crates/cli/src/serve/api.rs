@@ -173,7 +173,7 @@ pub async fn obligations(State(st): State<Shared>, h: HeaderMap, Query(q): Param
     Ok(Json(v))
 }
 
-fn body<T: serde::de::DeserializeOwned>(b: &Bytes) -> Result<T, ApiError> {
+pub(super) fn body<T: serde::de::DeserializeOwned>(b: &Bytes) -> Result<T, ApiError> {
     serde_json::from_slice(b).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", format!("body: {e}")))
 }
 
@@ -185,7 +185,7 @@ struct DecisionIn {
     reason: String,
 }
 
-fn require(c: &Caller, role: Role, what: &str) -> Result<(), ApiError> {
+pub(super) fn require(c: &Caller, role: Role, what: &str) -> Result<(), ApiError> {
     if c.role == role {
         return Ok(());
     }
@@ -195,7 +195,7 @@ fn require(c: &Caller, role: Role, what: &str) -> Result<(), ApiError> {
     Err(ApiError::forbidden(format!("{what}: only the {} role may (this token is {})", role.as_str(), c.role.as_str())))
 }
 
-fn created(v: Value) -> Response {
+pub(super) fn created(v: Value) -> Response {
     (StatusCode::CREATED, Json(v)).into_response()
 }
 
@@ -248,7 +248,7 @@ pub async fn act(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<Res
     Ok(created(v))
 }
 
-fn log_dir(st: &AppState) -> Result<std::path::PathBuf, ApiError> {
+pub(super) fn log_dir(st: &AppState) -> Result<std::path::PathBuf, ApiError> {
     let d = st.data.join("log");
     if !d.join("checkpoint").exists() {
         return Err(ApiError::not_found("the data directory has no evidence log with a checkpoint"));

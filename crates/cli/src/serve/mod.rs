@@ -13,6 +13,8 @@ pub mod api;
 pub mod auth;
 pub mod ogc;
 pub mod openapi;
+pub mod publish;
+pub mod submit;
 pub mod web;
 #[cfg(test)]
 mod tests;
@@ -84,6 +86,11 @@ pub struct ServeArgs {
     /// Sign a new log checkpoint with this key after every decision or action.
     #[arg(long)]
     pub key: Option<PathBuf>,
+    /// A folder of published daily reports, one subfolder per report as `truce report
+    /// --out` writes it (report.json, .html, .pdf, .md); served under /api/v1/reports.
+    /// With --demo: the demo's report/ and report-public/.
+    #[arg(long)]
+    pub reports: Option<PathBuf>,
     /// The server's public base URL for links in OGC responses (default: from the
     /// request's Host header, over http).
     #[arg(long)]
@@ -104,6 +111,8 @@ pub struct AppState {
     pub reports: Option<PathBuf>,
     /// The agreement is replayed over past data (`--demo`, `--ceasefire-from`).
     pub replay: bool,
+    /// `GET /api/v1/pledges`'s last answer.
+    accounts: Mutex<Option<publish::AccountsCache>>,
     cache: Mutex<Vec<Cached>>,
     /// Changes seen between successive "now" assessments, for `GET /api/v1/events`.
     pub events: tokio::sync::broadcast::Sender<api::Change>,
@@ -123,7 +132,7 @@ struct Cached {
 
 impl AppState {
     pub fn new(agreement: Agreement, geometry: Geometry, data: PathBuf, tokens: Tokens, key: Option<PathBuf>, base_url: Option<String>) -> AppState {
-        AppState { agreement, geometry, data, tokens, key, base_url, clock: Clock::Wall, reports: None, replay: false, cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
+        AppState { agreement, geometry, data, tokens, key, base_url, clock: Clock::Wall, reports: None, replay: false, accounts: Mutex::new(None), cache: Mutex::new(Vec::new()), events: tokio::sync::broadcast::channel(EVENTS_BUFFER).0, last: Mutex::new(None), work: tokio::sync::Mutex::new(()) }
     }
 
     /// Now, by the server's clock.
@@ -331,7 +340,10 @@ async fn fill_error_body(r: Response) -> Response {
     let (code, message) = match s {
         StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed on this path".to_string()),
         StatusCode::SERVICE_UNAVAILABLE => ("timeout", format!("the request took longer than REQUEST_TIMEOUT ({} s)", REQUEST_TIMEOUT.as_secs())),
-        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", format!("the body exceeds BODY_BYTES_MAX ({BODY_BYTES_MAX} bytes)")),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            format!("the body exceeds this path's limit (BODY_BYTES_MAX, {BODY_BYTES_MAX} bytes; observation uploads UPLOAD_BYTES_MAX, {} bytes)", submit::UPLOAD_BYTES_MAX),
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "expected Content-Type: application/json".to_string()),
         _ => ("error", s.canonical_reason().unwrap_or("error").to_string()),
     };
@@ -374,6 +386,12 @@ impl Routes {
     fn post<H: Handler<T, Shared>, T: 'static>(self, path: &'static str, h: H) -> Routes {
         self.add(Method::POST, path, h)
     }
+    /// A POST route whose body may be larger than [`BODY_BYTES_MAX`], up to `limit`.
+    fn post_large<H: Handler<T, Shared>, T: 'static>(mut self, path: &'static str, h: H, limit: usize) -> Routes {
+        self.router = self.router.route(path, on(MethodFilter::POST, h).layer(DefaultBodyLimit::max(limit)));
+        self.list.push((Method::POST, path));
+        self
+    }
     /// Routes outside the API and its description (the web page).
     fn unlisted(mut self, r: Router<Shared>) -> Routes {
         self.router = self.router.merge(r);
@@ -395,6 +413,12 @@ pub fn routes() -> Routes {
         .post("/api/v1/actions", api::act)
         .get("/api/v1/log/checkpoint", api::checkpoint)
         .get("/api/v1/log/proof", api::proof)
+        .get("/api/v1/log/tile/{*path}", publish::tile)
+        .post_large("/api/v1/observations", submit::upload, submit::UPLOAD_BYTES_MAX)
+        .post("/api/v1/patrol-reports", submit::patrol)
+        .get("/api/v1/pledges", publish::pledges)
+        .get("/api/v1/reports", publish::reports)
+        .get("/api/v1/reports/{id}/{file}", publish::report_file)
         .get("/ogc", ogc::landing)
         .get("/ogc/conformance", ogc::conformance)
         .get("/ogc/collections", ogc::collections)
@@ -469,7 +493,7 @@ pub fn load_state(a: &ServeArgs) -> Result<AppState> {
         eprintln!("REPLAY: the server's clock starts at {}", t.format("%Y-%m-%d %H:%M:%S UTC"));
         st.clock = Clock::replay(t);
     }
-    st.reports = reports;
+    st.reports = a.reports.clone().or(reports);
     st.replay = a.demo.is_some() || a.ceasefire_from.is_some();
     Ok(st)
 }

@@ -48,6 +48,46 @@ fn obj() -> Value {
 
 /// The document.
 pub fn document() -> Value {
+    let mut doc = base();
+    submissions_and_publications(&mut doc);
+    doc
+}
+
+/// Monitors' submissions, pledges, reports and the log's tiles.
+fn submissions_and_publications(doc: &mut Value) {
+    let json_ct = "application/json";
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    paths.insert("/api/v1/observations".into(), json!({"post": {
+        "summary": "Upload one observation file (monitor): FIRMS, UCDP GED or ACLED CSV, GeoJSON points, or a patrol report, read as `truce ingest` reads it, stored in observations/ and recorded in the evidence log. The same bytes again answer 200 with duplicate: true and store nothing.",
+        "parameters": [
+            q("name", "The file's name: 1 to 100 of A-Z a-z 0-9 . _ -, ending in .csv, .geojson or .json.", json!({"type": "string"}), true),
+            q("format", "Read as this format instead of detecting it.", json!({"type": "string", "enum": ["firms", "ucdp_ged", "acled", "geojson", "patrol"]}), false),
+            q("strict", "Refuse the whole file at its first bad row (default: skip bad rows and count them).", json!({"type": "boolean", "default": false}), false)],
+        "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary", "maxLength": super::submit::UPLOAD_BYTES_MAX}}}},
+        "responses": responses(("201", ok("stored: file, sha256, rows read, kept, rejected (by reason, first messages), gaps, log_index", json_ct, obj())),
+            &[("200", "the same bytes were stored before (duplicate: true)"), ("400", "bad name or format"), ("401", "no token"), ("403", "not a monitor"), ("413", "body over UPLOAD_BYTES_MAX"), ("422", "unreadable file: file, line and field named")])}}));
+    paths.insert("/api/v1/patrol-reports".into(), json!({"post": {
+        "summary": "Submit a signed patrol report (monitor): a C2SP signed note (`truce patrol sign`) whose text is a truce-patrol/1 report, signed by a key registered to the caller's token. Read strictly; the note is kept in submissions/ and the report stored and logged as an upload is. The same report again answers 200 with duplicate: true.",
+        "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string", "maxLength": super::submit::PATROL_NOTE_BYTES_MAX}}}},
+        "responses": responses(("201", ok("stored, with signed_by and the kept note's path", json_ct, obj())),
+            &[("200", "stored before (duplicate: true)"), ("401", "no token"), ("403", "not a monitor, no key registered, or no valid signature by a registered key (bad_signature)"), ("413", "body over PATROL_NOTE_BYTES_MAX"), ("422", "not a signed note, or not a valid report: file, line and field named")])}}));
+    paths.insert("/api/v1/pledges".into(), json!({"get": {
+        "summary": "Pledges, allocations and deliveries by donor (as `truce pledges --json`) and the force-generation projection with its levers (as `truce forces project --json`); null where the agreement has no such table",
+        "responses": responses(("200", ok("figures and projection", json_ct, obj())), &[("401", "unknown token")])}}));
+    paths.insert("/api/v1/reports".into(), json!({"get": {
+        "summary": "The published daily reports, newest first, with links to their editions (public: public editions only)",
+        "responses": responses(("200", ok("reports", json_ct, obj())), &[("401", "unknown token")])}}));
+    paths.insert("/api/v1/reports/{id}/{file}".into(), json!({"get": {
+        "summary": "One edition of a published report",
+        "parameters": [p("id", "the report's id as listed"), p("file", "report.html, report.pdf, report.json or report.md")],
+        "responses": {"200": {"description": "the edition", "content": {"text/html": {}, "application/pdf": {}, "application/json": {}, "text/markdown": {}}}, "401": err("unknown token"), "404": err("no such report or edition for this role")}}}));
+    paths.insert("/api/v1/log/tile/{path}".into(), json!({"get": {
+        "summary": "A tile of the evidence log (C2SP tlog-tiles: /api/v1/log is the URL prefix): hash tiles tile/<L>/<N>[.p/<W>] for any role, entry bundles tile/entries/<N>[.p/<W>] for roles that see everything; only what the latest signed checkpoint covers",
+        "parameters": [p("path", "the tile's path after tile/, e.g. 0/000.p/12 or entries/000")],
+        "responses": {"200": {"description": "the tile's bytes", "content": {"application/octet-stream": {}}}, "401": err("unknown token"), "403": err("entry bundle for the public"), "404": err("no such tile, or beyond the signed checkpoint")}}}));
+}
+
+fn base() -> Value {
     let any = [("400", "bad parameter"), ("401", "unknown or malformed token")];
     let json_ct = "application/json";
     let geo = super::ogc::GEOJSON;

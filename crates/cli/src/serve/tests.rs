@@ -94,6 +94,8 @@ struct Reply {
     status: StatusCode,
     content_type: String,
     text: String,
+    /// The body's length in bytes (`text` is lossy for binary bodies).
+    len: usize,
 }
 
 impl Reply {
@@ -115,7 +117,7 @@ async fn call(st: &Shared, method: Method, uri: &str, token: Option<&str>, body:
     let status = r.status();
     let content_type = r.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     let bytes = r.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, content_type, text: String::from_utf8_lossy(&bytes).to_string() }
+    Reply { status, content_type, text: String::from_utf8_lossy(&bytes).to_string(), len: bytes.len() }
 }
 
 async fn get(st: &Shared, uri: &str, token: Option<&str>) -> Reply {
@@ -136,7 +138,7 @@ fn openapi_describes_exactly_the_routes_served() {
     let doc = openapi::document();
     assert_eq!(doc["openapi"], "3.1.0");
     let described = openapi::operations(&doc);
-    let mut served: Vec<(String, String)> = routes().list.iter().map(|(m, p)| (m.as_str().to_string(), p.to_string())).collect();
+    let mut served: Vec<(String, String)> = routes().list.iter().map(|(m, p)| (m.as_str().to_string(), p.replace("{*", "{"))).collect();
     served.sort();
     assert_eq!(served, described);
     // Every $ref resolves.
@@ -195,17 +197,24 @@ async fn roles_ogc_and_round_trips() {
     let list = get(&st, "/api/v1/incidents", Some(ANALYST)).await.json();
     let inc_id = list["incidents"][0]["id"].as_str().expect("an incident").to_string();
     let zone = super::ogc::enc(&st.agreement.zones[0].name);
+    let log_now = log_size(&st).await;
     for (name, token) in roles {
         let bad = token == Some("not-a-token-0123456789abcdef");
         for (method, path) in routes().list {
             let uri = path
+                .replace("/api/v1/reports/{id}/{file}", "/api/v1/reports/none/report.html")
                 .replace("{id}", &inc_id)
                 .replace("{collection}", "zones")
                 .replace("{feature}", &zone)
-                .replace("/api/v1/log/proof", "/api/v1/log/proof?index=0");
+                .replace("{*path}", &format!("0/000.p/{log_now}"))
+                .replace("/api/v1/log/proof", "/api/v1/log/proof?index=0")
+                .replace("/api/v1/observations", "/api/v1/observations?name=walk.geojson");
+            // Bodies the authorised role is refused for (422) after its role is checked.
             let body = match path {
                 "/api/v1/decisions" => Some(json!({"incident": "I-none", "verdict": "confirm", "reason": "x"}).to_string()),
                 "/api/v1/actions" => Some(json!({"obligation": "none/GB/x", "note": "x"}).to_string()),
+                "/api/v1/observations" => Some(String::new()),
+                "/api/v1/patrol-reports" => Some("not a signed note\n".into()),
                 _ => None,
             };
             if path == "/api/v1/events" {
@@ -225,6 +234,10 @@ async fn roles_ogc_and_round_trips() {
                     ("/api/v1/actions", "guarantor GB" | "guarantor FR") => StatusCode::NOT_FOUND,
                     ("/api/v1/actions", "public") => StatusCode::UNAUTHORIZED,
                     ("/api/v1/actions", _) => StatusCode::FORBIDDEN,
+                    ("/api/v1/observations" | "/api/v1/patrol-reports", "monitor") => StatusCode::UNPROCESSABLE_ENTITY,
+                    ("/api/v1/observations" | "/api/v1/patrol-reports", "public") => StatusCode::UNAUTHORIZED,
+                    ("/api/v1/observations" | "/api/v1/patrol-reports", _) => StatusCode::FORBIDDEN,
+                    ("/api/v1/reports/{id}/{file}", _) => StatusCode::NOT_FOUND,
                     _ => StatusCode::OK,
                 }
             };
@@ -236,6 +249,7 @@ async fn roles_ogc_and_round_trips() {
     }
     assert!(!tmp.path().join("data/decisions.jsonl").exists());
     assert!(!tmp.path().join("data/actions.jsonl").exists());
+    assert_eq!(log_size(&st).await, log_now, "the walk wrote nothing");
 
     // --- What each role sees: the incident is corroborated, so the public sees none.
     let public = get(&st, "/api/v1/incidents", None).await.json();
@@ -463,4 +477,137 @@ async fn next_change(body: &mut Body, kind: &str) -> Value {
             text.push_str(&String::from_utf8_lossy(&d));
         }
     }
+}
+
+/// Monitors' submissions and what the server publishes: an observation upload (stored,
+/// logged, retried without a second copy, refused with file, line and field when bad);
+/// signed patrol reports (a registered key accepted, an unregistered or tampered one
+/// refused, nothing written); log tiles within the signed checkpoint; pledges; reports
+/// by edition and role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_and_publications() {
+    let tmp = data_dir();
+    let d = tmp.path();
+    let s = |p: &str| d.join(p).display().to_string();
+    truce(&["keys", "new", "--name", "mon-1", "--out", &s("mon.key")]);
+    truce(&["keys", "new", "--name", "intruder", "--out", &s("other.key")]);
+    let vkey = std::fs::read_to_string(d.join("mon.key.pub")).unwrap();
+    let tokens = TOKENS.replace("name = \"mon-1\"\n", &format!("name = \"mon-1\"\nkeys = [\"{}\"]\n", vkey.trim()));
+    let mut st = state(d, false);
+    Arc::get_mut(&mut st).unwrap().tokens = Tokens::parse("tokens.toml", &tokens, &st.agreement).unwrap();
+    let log0 = log_size(&st).await;
+
+    // --- An observation upload: stored, logged once, received by the server's clock.
+    let strike2 = STRIKE_GEOJSON.replace("2026-04-14T03:12:00Z", "2026-04-15T21:40:00Z").replace("30.5234, 50.4501", "30.6111, 50.4012");
+    let r = call(&st, Method::POST, "/api/v1/observations?name=second-strike.geojson", Some(MONITOR), Some(strike2.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let v = r.json();
+    assert_eq!((v["rows_kept"].as_u64(), v["duplicate"].as_bool(), v["log_index"].as_u64()), (Some(1), Some(false), Some(log0)), "{v}");
+    let file = v["file"].as_str().unwrap();
+    assert!(d.join("data/observations").join(file).is_file());
+    let entry = get(&st, &format!("/api/v1/log/proof?index={log0}"), Some(ANALYST)).await.json();
+    assert!(entry["entry"].as_str().unwrap().contains("second-strike.geojson") && entry["entry"].as_str().unwrap().contains("mon-1"), "{entry}");
+    let incidents = get(&st, "/api/v1/incidents", Some(ANALYST)).await.json();
+    assert_eq!(incidents["total"], 2, "the upload is a second incident: {incidents}");
+    // The same bytes again (a retry): nothing written twice.
+    let r = call(&st, Method::POST, "/api/v1/observations?name=second-strike.geojson", Some(MONITOR), Some(strike2)).await;
+    assert_eq!((r.status, r.json()["duplicate"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.text);
+    assert_eq!(log_size(&st).await, log0 + 1);
+    // A bad file: strict refuses it naming the file, the feature and the field.
+    let bad = STRIKE_GEOJSON.replace("2026-04-14T03:12:00Z", "the fourteenth");
+    let r = call(&st, Method::POST, "/api/v1/observations?name=bad.geojson&strict=true", Some(MONITOR), Some(bad)).await;
+    assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("bad.geojson"), "{}", r.text);
+    assert_error(&call(&st, Method::POST, "/api/v1/observations", Some(MONITOR), Some("x".into())).await, StatusCode::BAD_REQUEST, "bad_request");
+    assert_error(&call(&st, Method::POST, "/api/v1/observations?name=../x.csv", Some(MONITOR), Some("x".into())).await, StatusCode::BAD_REQUEST, "bad_request");
+    assert_error(&call(&st, Method::POST, "/api/v1/observations?name=a.csv&format=nope", Some(MONITOR), Some("x".into())).await, StatusCode::BAD_REQUEST, "bad_request");
+    let r = call(&st, Method::POST, "/api/v1/observations?name=big.csv", Some(MONITOR), Some("x".repeat(super::submit::UPLOAD_BYTES_MAX + 1))).await;
+    assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+    assert_eq!(log_size(&st).await, log0 + 1, "refused uploads write nothing");
+
+    // --- Signed patrol reports.
+    let report = PATROL.replace("2026-04-14", "2026-04-16");
+    std::fs::write(d.join("p2.json"), &report).unwrap();
+    truce(&["patrol", "sign", &s("p2.json"), "--key", &s("mon.key"), "--out", &s("p2.note")]);
+    truce(&["patrol", "sign", &s("p2.json"), "--key", &s("other.key"), "--out", &s("p2-other.note")]);
+    let note = std::fs::read_to_string(d.join("p2.note")).unwrap();
+    let tampered = note.replacen("2026-04-16", "2026-04-17", 1);
+    for (body, token, status, code) in [
+        (std::fs::read_to_string(d.join("p2-other.note")).unwrap(), MONITOR, StatusCode::FORBIDDEN, "bad_signature"),
+        (tampered, MONITOR, StatusCode::FORBIDDEN, "bad_signature"),
+        (report.clone(), MONITOR, StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        (note.clone(), ANALYST, StatusCode::FORBIDDEN, "forbidden"),
+    ] {
+        let r = call(&st, Method::POST, "/api/v1/patrol-reports", Some(token), Some(body)).await;
+        assert_error(&r, status, code);
+    }
+    assert_eq!(log_size(&st).await, log0 + 1, "refused reports write nothing");
+    let r = call(&st, Method::POST, "/api/v1/patrol-reports", Some(MONITOR), Some(note.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let v = r.json();
+    assert_eq!(v["signed_by"].as_str().map(|x| x.starts_with("mon-1+")), Some(true), "{v}");
+    assert_eq!(v["log_index"].as_u64(), Some(log0 + 1));
+    let kept = std::fs::read_to_string(d.join("data").join(v["note"].as_str().unwrap())).unwrap();
+    assert_eq!(kept, note, "the signed note is kept as evidence");
+    let r = call(&st, Method::POST, "/api/v1/patrol-reports", Some(MONITOR), Some(note)).await;
+    assert_eq!((r.status, r.json()["duplicate"].as_bool()), (StatusCode::OK, Some(true)));
+    let size = log_size(&st).await;
+    assert_eq!(size, log0 + 2);
+
+    // --- Log tiles: hash tiles for everyone, entry bundles for roles that see all,
+    // nothing beyond the signed checkpoint.
+    let t = get(&st, &format!("/api/v1/log/tile/0/000.p/{size}"), None).await;
+    assert_eq!((t.status, t.len), (StatusCode::OK, 32 * size as usize), "hash tile of {size}");
+    assert_error(&get(&st, &format!("/api/v1/log/tile/0/000.p/{}", size + 1), None).await, StatusCode::NOT_FOUND, "not_found");
+    assert_error(&get(&st, &format!("/api/v1/log/tile/entries/000.p/{size}"), None).await, StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(get(&st, &format!("/api/v1/log/tile/entries/000.p/{size}"), Some(ANALYST)).await.status, StatusCode::OK);
+    assert_error(&get(&st, "/api/v1/log/tile/../../k.key", None).await, StatusCode::NOT_FOUND, "not_found");
+    // /api/v1/log is a tlog-tiles prefix: a mirror of the checkpoint and the tiles it
+    // names, fetched over the API, verifies with nothing but the log's verifier key.
+    let mirror = d.join("mirror");
+    let cp = get(&st, "/api/v1/log/checkpoint", None).await.text;
+    std::fs::create_dir_all(&mirror).unwrap();
+    std::fs::write(mirror.join("checkpoint"), &cp).unwrap();
+    for t in truce_log::tile::tiles_for_size(size) {
+        let path = t.path();
+        let mut b = Request::builder().uri(format!("/api/v1/log/{path}")).header(header::HOST, "truce.test");
+        b = b.header(header::AUTHORIZATION, format!("Bearer {ANALYST}"));
+        let r = router(st.clone()).oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        let file = mirror.join(&path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, bytes).unwrap();
+    }
+    let vkey = truce_log::Log::read_verifier_key(d.join("data/log")).unwrap();
+    let verified = truce_log::verify::verify_log_dir(&mirror, &vkey).expect("the served tiles verify");
+    assert_eq!(verified.checkpoint.size, size);
+
+    // --- Pledges: the agreement's figures and the projection.
+    let p = get(&st, "/api/v1/pledges", None).await.json();
+    assert!(p["figures"]["total"]["committed_m"].as_f64().unwrap() > 100_000.0, "{}", p["figures"]["total"]);
+    assert!(p["projection"]["projection"]["months"].as_array().is_some_and(|m| !m.is_empty()));
+    assert_eq!(p["projection"]["target"], 800_000.0);
+
+    // --- Reports: the internal edition for tokens, the public one for everyone.
+    let common = ["--agreement", &agreement_path().display().to_string(), "--data", &s("data")].map(str::to_string);
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = ["report", "--day", "2026-04-16"].into_iter().chain(common.iter().map(String::as_str)).chain(extra.iter().copied()).collect();
+        truce(&args);
+    };
+    run(&["--out", &s("reports/2026-04-16")]);
+    run(&["--out", &s("reports/2026-04-16-public"), "--public"]);
+    Arc::get_mut(&mut st).unwrap().reports = Some(d.join("reports"));
+    let all = get(&st, "/api/v1/reports", Some(ANALYST)).await.json();
+    assert_eq!(all["reports"].as_array().unwrap().len(), 2, "{all}");
+    let public = get(&st, "/api/v1/reports", None).await.json();
+    assert_eq!(public["reports"].as_array().unwrap().len(), 1, "{public}");
+    assert_eq!(public["reports"][0]["edition"], "public");
+    let html = public["reports"][0]["editions"]["html"].as_str().unwrap().to_string();
+    let r = get(&st, &html, None).await;
+    assert_eq!((r.status, r.content_type.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    assert!(r.text.contains("<html"));
+    assert_error(&get(&st, "/api/v1/reports/2026-04-16/report.html", None).await, StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(get(&st, "/api/v1/reports/2026-04-16/report.pdf", Some(GB)).await.status, StatusCode::OK);
+    assert_error(&get(&st, "/api/v1/reports/2026-04-16/secret.txt", Some(GB)).await, StatusCode::NOT_FOUND, "not_found");
 }
