@@ -669,6 +669,26 @@
     }
   }
 
+  async function openWithToken(href, kind) {
+    const w = kind === 'html' || kind === 'pdf' ? window.open('', '_blank') : null;
+    if (w) w.opener = null;
+    const r = await fetch(href, { headers: { Authorization: 'Bearer ' + token } });
+    if (!r.ok) {
+      if (w) w.close();
+      throw new Error(href + ': ' + r.status + ' ' + r.statusText);
+    }
+    const url = URL.createObjectURL(await r.blob());
+    if (w) {
+      w.location.href = url;
+    } else {
+      const a = el('a', { href: url, download: href.split('/').pop() });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    }
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
   async function loadReports() {
     const box = $('reports');
     let r;
@@ -688,12 +708,21 @@
     const names = { html: 'HTML', pdf: 'PDF', md: 'Markdown', json: 'JSON' };
     box.replaceChildren(el('ul', { class: 'reports' }, ...list.map((rep) => {
       const eds = el('span', { class: 'eds' });
+      const internal = rep.edition && rep.edition !== 'public';
       for (const k of ['html', 'pdf', 'md', 'json']) {
         const h = rep.editions && safeHref(rep.editions[k]);
-        if (h) eds.append(el('a', { href: h, text: names[k] }));
+        if (!h) continue;
+        const a = el('a', { href: h, text: names[k], target: '_blank', rel: 'noopener' });
+        // A link sends no token: an internal edition is fetched with it and opened as a blob.
+        if (internal && token) a.addEventListener('click', (ev) => { ev.preventDefault(); openWithToken(h, k).catch(showError); });
+        eds.append(a);
       }
       const period = rep.period ? when(rep.period.start) + ' – ' + when(rep.period.end) + ' UTC' : '';
-      return el('li', { 'data-report': rep.id }, el('strong', { text: rep.title || rep.id }), ' ', el('span', { class: 'hint', text: period }), el('br'), eds);
+      const summary = rep.summary && rep.summary.length ? el('div', { class: 'hint', text: rep.summary.join(' ') }) : null;
+      return el('li', { 'data-report': rep.id },
+        el('strong', { text: rep.title || rep.id }), ' ',
+        el('span', { class: 'badge ' + (internal ? 'pending' : 'fulfilled'), text: internal ? 'internal edition (restricted sources, unverified incidents)' : 'public edition' }), ' ',
+        el('span', { class: 'hint', text: period }), summary, eds);
     })));
     box.dataset.state = 'loaded';
   }

@@ -171,6 +171,19 @@ async function main() {
     const st = await page.getAttribute(id, 'data-state');
     check(st === (has[p] ? 'loaded' : 'unavailable'), `the ${p} panel is ${st}`);
   }
+  if (has.pledges) {
+    const rows = await page.locator('#pledges table tbody tr').count();
+    check(rows > 0, `the pledges dashboard lists ${rows} donors`);
+    check((await page.textContent('#pledges')).includes('Reached (median)'), 'the pledges dashboard shows the force projection');
+  }
+  if (has.reports) {
+    const links = await page.locator('#reports li[data-report] a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    check(links.length >= 4, `the public sees ${links.length} report links`);
+    for (const l of links) {
+      const r = await fetch(new URL(l, base));
+      check(r.status === 200, `${l} opens without a token`);
+    }
+  }
 
   // --- The date slider reloads the line of another day.
   const min = await page.getAttribute('#date', 'min');
@@ -213,6 +226,16 @@ async function main() {
   check(pub.status === 200, 'the public now sees it too');
   const onMap = await page.evaluate((i) => window.truce.incidents.find((f) => f.id === i)?.properties.confidence, id);
   check(onMap === 'verified', 'the map shows it as verified');
+
+  if (has.reports) {
+    // The internal edition is fetched with the token and opened in a new tab.
+    const internal = page.locator('#reports li[data-report]', { hasText: 'internal edition' }).getByRole('link', { name: 'HTML' });
+    check(await internal.count() === 1, 'the analyst sees the internal edition');
+    const [tab] = await Promise.all([context.waitForEvent('page'), internal.click()]);
+    await tab.waitForFunction(() => document.body && document.body.textContent.includes('Daily report'));
+    check(tab.url().startsWith('blob:'), 'the internal edition opens from the token-authorised fetch');
+    await tab.close();
+  }
 
   await page.evaluate(() => window.scrollTo(0, 0));
   mkdirSync(dirname(SHOT), { recursive: true });
