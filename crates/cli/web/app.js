@@ -629,7 +629,7 @@
     const groups = f.groups || [];
     if (groups.length) {
       const t = el('table', { class: 'grid' },
-        el('caption', { text: 'By ' + (f.by || 'group') + ' (' + cur + ' million)' }),
+        el('caption', { text: 'By ' + (f.by || 'group') + ' (' + cur + ' million; the bar: delivered in dark, allocated in light green, of what was committed)' }),
         el('thead', {}, el('tr', {}, ...['Who', 'Pledges', 'Committed', 'Allocated', 'Delivered', 'Delivered of committed', 'Committed, % of GDP'].map((h, i) => el('th', { scope: 'col', class: i > 0 && i !== 5 ? 'num' : null, text: h })))),
         el('tbody', {}, ...groups.map((g) => el('tr', {},
           el('th', { scope: 'row', text: g.name || g.donor || g.category || '?' }),

@@ -137,6 +137,88 @@ mod tests {
         }
     }
 
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    struct Got {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    }
+
+    async fn get(st: &Shared, uri: &str, headers: &[(header::HeaderName, &str)]) -> Got {
+        let mut b = Request::builder().uri(uri).header(header::HOST, "truce.test");
+        for (k, v) in headers {
+            b = b.header(k, *v);
+        }
+        let r = super::super::router(st.clone()).oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+        let (status, headers) = (r.status(), r.headers().clone());
+        Got { status, headers, body: r.into_body().collect().await.unwrap().to_bytes().to_vec() }
+    }
+
+    fn state(data: &std::path::Path) -> Shared {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ukraine-2025.toml");
+        let agreement = crate::assess::load_agreement(&p).unwrap();
+        let geometry = crate::assess::load_geometry(&agreement).unwrap();
+        Arc::new(super::super::AppState::new(agreement, geometry, data.to_path_buf(), super::super::auth::Tokens::default(), None, None))
+    }
+
+    /// The page, its assets by exact name only, their content types and revalidation; the
+    /// new OGC collections the map draws.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn page_assets_and_map_collections() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("data/observations")).unwrap();
+        let st = state(&tmp.path().join("data"));
+
+        let page = get(&st, "/", &[]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(page.headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(page.headers[header::CONTENT_SECURITY_POLICY], CSP);
+        let html = String::from_utf8(page.body).unwrap();
+        let facts = html.split("id=\"truce-server\">").nth(1).and_then(|s| s.split("</script>").next()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(facts).unwrap();
+        assert_eq!(v["agreement"]["id"], "ukraine-2025");
+        assert_eq!(v["replay"], false);
+
+        for a in &ASSETS {
+            let r = get(&st, &format!("/web/{}", a.name), &[]).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", a.name);
+            assert_eq!(r.headers[header::CONTENT_TYPE], a.content_type, "{}", a.name);
+            assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+            assert_eq!(r.body, a.bytes, "{}", a.name);
+            let etag = r.headers[header::ETAG].to_str().unwrap().to_string();
+            let again = get(&st, &format!("/web/{}", a.name), &[(header::IF_NONE_MATCH, &etag)]).await;
+            assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{}", a.name);
+            assert!(again.body.is_empty());
+        }
+        // Only the table's names: nothing reaches the file system.
+        for bad in ["/web/", "/web/../Cargo.toml", "/web/%2e%2e/Cargo.toml", "/web/..%2fsrc%2fmain.rs", "/web/vendor/maplibre-gl", "/web/app.js/", "/web/APP.JS", "/web/index.html", "/web/e2e/package.json"] {
+            let r = get(&st, bad, &[]).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+            assert!(r.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("application/json"), "{bad}");
+        }
+
+        let regions = get(&st, "/ogc/collections/regions/items?limit=10000", &[]).await;
+        assert_eq!(regions.status, StatusCode::OK);
+        let fc: serde_json::Value = serde_json::from_slice(&regions.body).unwrap();
+        assert_eq!(fc["numberMatched"].as_u64().unwrap() as usize, st.geometry.country.regions.len());
+        assert!(fc["features"].as_array().unwrap().iter().any(|f| f["id"] == "UA-32" && f["geometry"]["type"] == "MultiPolygon"), "Kyiv Oblast");
+        let kyiv = get(&st, "/ogc/collections/regions/items?bbox=30.4,50.4,30.6,50.5", &[]).await;
+        let fc: serde_json::Value = serde_json::from_slice(&kyiv.body).unwrap();
+        assert!(fc["numberMatched"].as_u64().unwrap() >= 1);
+        // No FIRMS data here: no war-related fire, and no error.
+        let fires = get(&st, "/ogc/collections/war-fires/items", &[]).await;
+        assert_eq!(fires.status, StatusCode::OK, "{}", String::from_utf8_lossy(&fires.body));
+        let fc: serde_json::Value = serde_json::from_slice(&fires.body).unwrap();
+        assert_eq!(fc["numberMatched"], 0);
+        assert_eq!(get(&st, "/ogc/collections/war-fires/items?datetime=yesterday", &[]).await.status, StatusCode::BAD_REQUEST);
+    }
+
     #[test]
     fn server_json_cannot_close_the_script() {
         let v = json!({"t": "</script><script>alert(1)</script>"}).to_string().replace('<', "\\u003c");
