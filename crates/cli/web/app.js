@@ -1,6 +1,6 @@
 // truce's web page: reads the JSON API (/api/v1) and OGC API - Features (/ogc) of the
 // server that served it, with the token the user gives (public without one). No build
-// step, no dependency but MapLibre GL JS (served by truce under /web/vendor/).
+// step, no dependency but MapLibre GL JS (vendored, and served by truce itself).
 //
 // Everything from the server is put in the page with textContent, never as HTML.
 // `window.truce` holds the page's state for the browser test (crates/cli/web/e2e/).

@@ -123,11 +123,13 @@ mod tests {
         let mut text = INDEX_HTML.to_string();
         text.push_str(std::str::from_utf8(ASSETS[0].bytes).unwrap());
         let mut named = 0;
-        for part in text.split("/web/").skip(1) {
-            let end = part.find(|c: char| c == '"' || c == '\'' || c == '`' || c.is_whitespace() || c == ')').unwrap_or(part.len());
-            let name = &part[..end];
-            assert!(ASSETS.iter().any(|a| a.name == name), "/web/{name} is not embedded");
-            named += 1;
+        // URLs in attributes and string literals: a quote, then /web/.
+        for quote in ['"', '\''] {
+            for part in text.split(&format!("{quote}/web/")).skip(1) {
+                let name = &part[..part.find(quote).unwrap_or(part.len())];
+                assert!(ASSETS.iter().any(|a| a.name == name), "/web/{name} is not embedded");
+                named += 1;
+            }
         }
         assert!(named >= 4, "{named}");
         assert!(INDEX_HTML.contains("{{SERVER_JSON}}"));
