@@ -16,6 +16,23 @@ pub enum PatrolCommand {
     /// new`): prints (or writes) a signed note, the report's JSON followed by the
     /// signature line, the body of `POST /api/v1/patrol-reports`.
     Sign(SignArgs),
+    /// Sign an observation file for upload (`POST /api/v1/observations?name=NAME`):
+    /// prints the value of the `X-Truce-Signature` header, the base64 of a signed note
+    /// vouching for the file's name and SHA-256. A monitor whose token has registered
+    /// keys must sign every upload.
+    SignUpload(SignUploadArgs),
+}
+
+#[derive(Args)]
+pub struct SignUploadArgs {
+    /// The observation file.
+    pub file: PathBuf,
+    /// The monitor's secret key file.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The name it is uploaded under (`?name=`); default: the file's name.
+    #[arg(long)]
+    pub name: Option<String>,
 }
 
 #[derive(Args)]
@@ -32,7 +49,10 @@ pub struct SignArgs {
 }
 
 pub fn patrol(c: PatrolCommand) -> Result<Outcome> {
-    let PatrolCommand::Sign(a) = c;
+    let a = match c {
+        PatrolCommand::Sign(a) => a,
+        PatrolCommand::SignUpload(a) => return sign_upload(a),
+    };
     let bytes = read(&a.report)?;
     let name = a.report.display().to_string();
     let opts = truce_ingest::ReadOptions { strict: true, drop_duplicates: false, format: Some(truce_ingest::Format::Patrol) };
@@ -53,5 +73,21 @@ pub fn patrol(c: PatrolCommand) -> Result<Outcome> {
         Some(p) => write_atomic(p, note.as_bytes())?,
         None => print!("{note}"),
     }
+    Ok(Outcome::Done)
+}
+
+fn sign_upload(a: SignUploadArgs) -> Result<Outcome> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let bytes = read(&a.file)?;
+    let name = match a.name {
+        Some(n) => n,
+        None => a.file.file_name().map(|n| n.to_string_lossy().into_owned()).with_context(|| format!("{}: no file name; pass --name", a.file.display()))?,
+    };
+    let sha: String = sha2::Sha256::digest(&bytes).iter().map(|x| format!("{x:02x}")).collect();
+    let signer = truce_log::keys::load_signer(&a.key).with_context(|| format!("--key {}", a.key.display()))?;
+    let note = signer.sign_note(&crate::serve::submit::upload_statement(&name, &sha))?;
+    eprintln!("{name}: SHA-256 {sha}; signed by {}; send as the {} header", signer.verifier(), crate::serve::submit::SIGNATURE_HEADER);
+    println!("{}", base64::engine::general_purpose::STANDARD.encode(note.as_bytes()));
     Ok(Outcome::Done)
 }

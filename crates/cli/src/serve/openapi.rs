@@ -62,10 +62,12 @@ fn submissions_and_publications(doc: &mut Value) {
         "parameters": [
             q("name", "The file's name: 1 to 100 of A-Z a-z 0-9 . _ -, ending in .csv, .geojson or .json.", json!({"type": "string"}), true),
             q("format", "Read as this format instead of detecting it.", json!({"type": "string", "enum": ["firms", "ucdp_ged", "acled", "geojson", "patrol"]}), false),
-            q("strict", "Refuse the whole file at its first bad row (default: skip bad rows and count them).", json!({"type": "boolean", "default": false}), false)],
+            q("strict", "Refuse the whole file at its first bad row (default: skip bad rows and count them).", json!({"type": "boolean", "default": false}), false),
+            json!({"name": "X-Truce-Signature", "in": "header", "required": false, "schema": {"type": "string", "maxLength": super::submit::SIGNATURE_HEADER_BYTES_MAX},
+                "description": "base64 of a signed note (`truce patrol sign-upload`) whose text is `truce-upload/1`, the name and the body's SHA-256, one per line, signed by a key registered to the token. Required when the token has registered keys."})],
         "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary", "maxLength": super::submit::UPLOAD_BYTES_MAX}}}},
         "responses": responses(("201", ok("stored: file, sha256, rows read, kept, rejected (by reason, first messages), gaps, log_index", json_ct, obj())),
-            &[("200", "the same bytes were stored before (duplicate: true)"), ("400", "bad name or format"), ("401", "no token"), ("403", "not a monitor"), ("413", "body over UPLOAD_BYTES_MAX"), ("422", "unreadable file: file, line and field named")])}}));
+            &[("200", "the same bytes were stored before (duplicate: true)"), ("400", "bad name or format"), ("401", "no token"), ("403", "not a monitor; unsigned, or not signed for this name and content by a registered key (bad_signature)"), ("413", "body over UPLOAD_BYTES_MAX"), ("422", "unreadable file: file, line and field named")])}}));
     paths.insert("/api/v1/patrol-reports".into(), json!({"post": {
         "summary": "Submit a signed patrol report (monitor): a C2SP signed note (`truce patrol sign`) whose text is a truce-patrol/1 report, signed by a key registered to the caller's token. Read strictly; the note is kept in submissions/ and the report stored and logged as an upload is. The same report again answers 200 with duplicate: true.",
         "requestBody": {"required": true, "content": {"text/plain": {"schema": {"type": "string", "maxLength": super::submit::PATROL_NOTE_BYTES_MAX}}}},

@@ -33,6 +33,17 @@ pub const UPLOAD_BYTES_MAX: usize = 32 * 1024 * 1024;
 pub const UPLOAD_NAME_CHARS_MAX: usize = 100;
 /// Largest signed patrol report: a signed note's limit.
 pub const PATROL_NOTE_BYTES_MAX: usize = truce_log::note::MAX_NOTE_BYTES;
+/// The header carrying a monitor's signature of an upload: the base64 of a signed note
+/// whose text is [`upload_statement`].
+pub const SIGNATURE_HEADER: &str = "x-truce-signature";
+/// Longest [`SIGNATURE_HEADER`] accepted.
+pub const SIGNATURE_HEADER_BYTES_MAX: usize = 4096;
+
+/// What a monitor signs to vouch for an upload: the format, the file's name and the
+/// SHA-256 of its bytes, one per line.
+pub fn upload_statement(name: &str, sha256: &str) -> String {
+    format!("truce-upload/1\n{name}\n{sha256}\n")
+}
 
 fn invalid(m: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
@@ -126,7 +137,39 @@ pub async fn upload(State(st): State<Shared>, h: HeaderMap, Query(q): Query<Hash
         return Err(invalid("body: empty (send the file's bytes)"));
     }
     let sha = sha256_hex(&b);
-    let who = c.name.clone();
+    // A monitor with registered keys signs every upload; a signature from anyone else is
+    // checked all the same (and refused: no key of theirs is registered).
+    let signed = match h.get(SIGNATURE_HEADER) {
+        None if c.keys.is_empty() => None,
+        None => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "bad_signature",
+                format!("{SIGNATURE_HEADER}: required, `{}` has registered keys and signs every upload (`truce patrol sign-upload`)", c.name),
+            ))
+        }
+        Some(v) => {
+            use base64::Engine as _;
+            let v = v.as_bytes();
+            if v.len() > SIGNATURE_HEADER_BYTES_MAX {
+                return Err(ApiError::bad_request(format!("{SIGNATURE_HEADER}: over SIGNATURE_HEADER_BYTES_MAX ({SIGNATURE_HEADER_BYTES_MAX} bytes)")));
+            }
+            let note = base64::engine::general_purpose::STANDARD
+                .decode(v)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| ApiError::bad_request(format!("{SIGNATURE_HEADER}: not the base64 of a signed note")))?;
+            let (key, text) = signed_by(&c, &note)?;
+            if text != upload_statement(&name, &sha) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "bad_signature", format!("{SIGNATURE_HEADER}: signs another file or name, not `{name}` with SHA-256 {sha}")));
+            }
+            Some((format!("{}+{:08x}", key.name(), key.id()), note))
+        }
+    };
+    let who = match &signed {
+        Some((k, _)) => format!("{} (signed by {k})", c.name),
+        None => c.name.clone(),
+    };
     let (status, v) = st
         .write_only(move |st| {
             let out = stored_path(&st.data, "upload", &sha);
@@ -134,13 +177,40 @@ pub async fn upload(State(st): State<Shared>, h: HeaderMap, Query(q): Query<Hash
                 return Ok(Ok((StatusCode::OK, json!({"file": out.file_name().map(|n| n.to_string_lossy().into_owned()), "sha256": sha, "duplicate": true}))));
             }
             let opts = ReadOptions { strict, drop_duplicates: false, format };
-            Ok(read_and_store(st, &name, &b, &opts, &out, &who)?.map(|s| (StatusCode::CREATED, stored_json(&out, &sha, &s, false))))
+            let note_path = match &signed {
+                Some((_, note)) => Some(keep_note(st, &sha, note)?),
+                None => None,
+            };
+            let r = read_and_store(st, &name, &b, &opts, &out, &who);
+            if !matches!(r, Ok(Ok(_))) {
+                if let Some(p) = &note_path {
+                    let _ = std::fs::remove_file(p);
+                }
+            }
+            Ok(r?.map(|s| {
+                let mut v = stored_json(&out, &sha, &s, false);
+                if let Some((k, _)) = &signed {
+                    v["signed_by"] = json!(k);
+                    v["note"] = json!(format!("submissions/{sha}.note"));
+                }
+                (StatusCode::CREATED, v)
+            }))
         })
         .await??;
     if status == StatusCode::CREATED {
         st.assessment(None).await?;
     }
     Ok((status, Json(v)).into_response())
+}
+
+/// Keeps a signed note as `submissions/<sha256>.note`, the evidence of who vouched for
+/// the submission; written before the submission is stored.
+fn keep_note(st: &AppState, sha: &str, note: &str) -> anyhow::Result<PathBuf> {
+    let dir = st.data.join("submissions");
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let p = dir.join(format!("{sha}.note"));
+    crate::files::write_atomic(&p, note.as_bytes())?;
+    Ok(p)
 }
 
 /// Which registered key signed the note, verified; or why none did.
@@ -194,10 +264,7 @@ pub async fn patrol(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<
                 return Ok(Err(invalid(format!("{name}: no event, weapon sighting or restriction of movement to record"))));
             }
             // The signed note first: an observation file never lacks its evidence.
-            let dir = st.data.join("submissions");
-            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
-            let note_path = dir.join(format!("{sha}.note"));
-            crate::files::write_atomic(&note_path, note.as_bytes())?;
+            let note_path = keep_note(st, &sha, &note)?;
             let log = st.log_if_any();
             let stored = match store_ingested(vec![read.ingested], &read.gaps, &out, log.as_deref(), st.key.as_deref(), &who, st.now()) {
                 Ok(s) => s,

@@ -105,7 +105,14 @@ impl Reply {
 }
 
 async fn call(st: &Shared, method: Method, uri: &str, token: Option<&str>, body: Option<String>) -> Reply {
+    call_with(st, method, uri, token, body, &[]).await
+}
+
+async fn call_with(st: &Shared, method: Method, uri: &str, token: Option<&str>, body: Option<String>, headers: &[(&str, &str)]) -> Reply {
     let mut b = Request::builder().method(method).uri(uri).header(header::HOST, "truce.test");
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
     if let Some(t) = token {
         b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
     }
@@ -497,11 +504,32 @@ async fn submissions_and_publications() {
     Arc::get_mut(&mut st).unwrap().tokens = Tokens::parse("tokens.toml", &tokens, &st.agreement).unwrap();
     let log0 = log_size(&st).await;
 
-    // --- An observation upload: stored, logged once, received by the server's clock.
+    // --- An observation upload: signed (the monitor has a registered key), stored,
+    // logged once, received by the server's clock.
     let strike2 = STRIKE_GEOJSON.replace("2026-04-14T03:12:00Z", "2026-04-15T21:40:00Z").replace("30.5234, 50.4501", "30.6111, 50.4012");
-    let r = call(&st, Method::POST, "/api/v1/observations?name=second-strike.geojson", Some(MONITOR), Some(strike2.clone())).await;
+    let sign = |key: &str, name: &str, body: &str| {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let sha: String = sha2::Sha256::digest(body.as_bytes()).iter().map(|x| format!("{x:02x}")).collect();
+        let note = truce_log::keys::load_signer(&d.join(key)).unwrap().sign_note(&super::submit::upload_statement(name, &sha)).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(note)
+    };
+    let upload = "/api/v1/observations?name=second-strike.geojson";
+    let h = super::submit::SIGNATURE_HEADER;
+    assert_error(&call(&st, Method::POST, upload, Some(MONITOR), Some(strike2.clone())).await, StatusCode::FORBIDDEN, "bad_signature");
+    for bad in [sign("other.key", "second-strike.geojson", &strike2), sign("mon.key", "renamed.geojson", &strike2), sign("mon.key", "second-strike.geojson", STRIKE_GEOJSON)] {
+        let r = call_with(&st, Method::POST, upload, Some(MONITOR), Some(strike2.clone()), &[(h, &bad)]).await;
+        assert_error(&r, StatusCode::FORBIDDEN, "bad_signature");
+    }
+    assert_error(&call_with(&st, Method::POST, upload, Some(MONITOR), Some(strike2.clone()), &[(h, "%%%")]).await, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(log_size(&st).await, log0, "refused uploads write nothing");
+    assert!(!d.join("data/submissions").exists());
+    let sig = sign("mon.key", "second-strike.geojson", &strike2);
+    let r = call_with(&st, Method::POST, upload, Some(MONITOR), Some(strike2.clone()), &[(h, &sig)]).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let v = r.json();
+    assert!(v["signed_by"].as_str().unwrap().starts_with("mon-1+"), "{v}");
+    assert!(d.join("data").join(v["note"].as_str().unwrap()).is_file());
     assert_eq!((v["rows_kept"].as_u64(), v["duplicate"].as_bool(), v["log_index"].as_u64()), (Some(1), Some(false), Some(log0)), "{v}");
     let file = v["file"].as_str().unwrap();
     assert!(d.join("data/observations").join(file).is_file());
@@ -510,18 +538,20 @@ async fn submissions_and_publications() {
     let incidents = get(&st, "/api/v1/incidents", Some(ANALYST)).await.json();
     assert_eq!(incidents["total"], 2, "the upload is a second incident: {incidents}");
     // The same bytes again (a retry): nothing written twice.
-    let r = call(&st, Method::POST, "/api/v1/observations?name=second-strike.geojson", Some(MONITOR), Some(strike2)).await;
+    let r = call_with(&st, Method::POST, upload, Some(MONITOR), Some(strike2), &[(h, &sig)]).await;
     assert_eq!((r.status, r.json()["duplicate"].as_bool()), (StatusCode::OK, Some(true)), "{}", r.text);
     assert_eq!(log_size(&st).await, log0 + 1);
     // A bad file: strict refuses it naming the file, the feature and the field.
     let bad = STRIKE_GEOJSON.replace("2026-04-14T03:12:00Z", "the fourteenth");
-    let r = call(&st, Method::POST, "/api/v1/observations?name=bad.geojson&strict=true", Some(MONITOR), Some(bad)).await;
+    let bad_sig = sign("mon.key", "bad.geojson", &bad);
+    let r = call_with(&st, Method::POST, "/api/v1/observations?name=bad.geojson&strict=true", Some(MONITOR), Some(bad), &[(h, &bad_sig)]).await;
     assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid");
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("bad.geojson"), "{}", r.text);
+    assert_eq!(std::fs::read_dir(d.join("data/submissions")).unwrap().count(), 1, "the refused file's note is not kept");
     assert_error(&call(&st, Method::POST, "/api/v1/observations", Some(MONITOR), Some("x".into())).await, StatusCode::BAD_REQUEST, "bad_request");
     assert_error(&call(&st, Method::POST, "/api/v1/observations?name=../x.csv", Some(MONITOR), Some("x".into())).await, StatusCode::BAD_REQUEST, "bad_request");
     assert_error(&call(&st, Method::POST, "/api/v1/observations?name=a.csv&format=nope", Some(MONITOR), Some("x".into())).await, StatusCode::BAD_REQUEST, "bad_request");
-    let r = call(&st, Method::POST, "/api/v1/observations?name=big.csv", Some(MONITOR), Some("x".repeat(super::submit::UPLOAD_BYTES_MAX + 1))).await;
+    let r = call(&st, Method::POST, "/api/v1/observations?name=big.csv", Some(ANALYST), Some("x".repeat(super::submit::UPLOAD_BYTES_MAX + 1))).await;
     assert_error(&r, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
     assert_eq!(log_size(&st).await, log0 + 1, "refused uploads write nothing");
 
