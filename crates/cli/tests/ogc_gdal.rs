@@ -99,7 +99,11 @@ fn gdal_reads_the_ogc_api_as_qgis_would() {
     // Landing page, conformance, collections.
     let list = gdal("ogrinfo", &["-ro", "-q", &url], None);
     let names: BTreeSet<&str> = list.lines().filter_map(|l| l.split_once(": ").map(|(_, r)| r.split(' ').next().unwrap())).collect();
-    assert_eq!(names, BTreeSet::from(["contact-line", "incidents", "zones"]), "{list}");
+    assert_eq!(names, BTreeSet::from(["contact-line", "incidents", "regions", "war-fires", "zones"]), "{list}");
+    let regions = gdal("ogrinfo", &["-ro", "-so", &url, "regions"], None);
+    assert!(regions.contains("Geometry: Multi Polygon") && regions.contains("Feature Count: 25"), "{regions}");
+    let fires = gdal("ogrinfo", &["-ro", "-so", &url, "war-fires"], None);
+    assert!(fires.contains("Geometry: Point") && !fires.contains("Feature Count: 0"), "{fires}");
     let line = gdal("ogrinfo", &["-ro", "-so", &url, "contact-line"], None);
     assert!(line.contains("Geometry: Multi Line String") && line.contains("Feature Count: 5"), "{line}");
 

@@ -17,6 +17,7 @@ pub mod ogc;
 pub mod openapi;
 pub mod publish;
 pub mod submit;
+pub mod web;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -469,11 +470,17 @@ impl Routes {
         self.list.push((Method::POST, path));
         self
     }
+    /// Routes outside the API and its description (the web page).
+    fn unlisted(mut self, r: Router<Shared>) -> Routes {
+        self.router = self.router.merge(r);
+        self
+    }
 }
 
 /// Every route, unlayered.
 pub fn routes() -> Routes {
     Routes::new()
+        .unlisted(web::routes())
         .get("/api/v1/openapi.json", openapi::serve)
         .get("/api/v1/whoami", api::whoami)
         .get("/api/v1/incidents", api::incidents)

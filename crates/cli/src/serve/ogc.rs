@@ -1,6 +1,8 @@
 //! OGC API - Features, Part 1 Core, GeoJSON encoding, under `/ogc`: the collections
-//! `incidents`, `zones` and `contact-line` (one feature per control-map snapshot, dated),
-//! with `bbox`, `datetime`, `limit` and `offset`, and `next` links for paging.
+//! `incidents`, `zones`, `contact-line` (one feature per control-map snapshot, dated),
+//! `regions` (the country's first-level regions) and `war-fires` (satellite fires the
+//! war-fire detector flags), with `bbox`, `datetime`, `limit` and `offset`, and `next`
+//! links for paging.
 
 use std::collections::HashMap;
 
@@ -25,11 +27,18 @@ pub const CONFORMANCE: [&str; 2] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ];
 
-pub const COLLECTIONS: [(&str, &str, &str); 3] = [
+pub const COLLECTIONS: [(&str, &str, &str); 5] = [
     ("incidents", "Incidents", "Fused incidents with their placement against the contact line, confidence and the rules they break. `datetime` filters on the incident's interval; `at` evaluates at another instant."),
     ("zones", "Zones", "The agreement's zones. Fixed areas carry their polygons; bands measured from the contact line carry no geometry (they move with the line) and say their side and distances."),
     ("contact-line", "Contact line by date", "The contact line of each control-map snapshot, valid from its date until the next snapshot. `datetime` picks the snapshots in force during the instant or interval."),
+    ("regions", "Regions", "The country's first-level regions (oblasts), as the geometry reads them, simplified: the outline the other collections are drawn against."),
+    ("war-fires", "War-related fires", "Satellite fire detections (NASA FIRMS) that the war-fire detector flags as war-related, one point each, dated by the middle of the detection. Empty when the detector could not run (it needs FIRMS data of the baseline years). `datetime` filters on that date; `at` evaluates at another instant."),
 ];
+
+/// Whether a collection's features come from an assessment (at now or `at`).
+fn assessed(id: &str) -> bool {
+    id == "incidents" || id == "war-fires"
+}
 
 fn base(st: &AppState, h: &HeaderMap) -> String {
     if let Some(b) = &st.base_url {
@@ -124,7 +133,8 @@ pub async fn collections(State(st): State<Shared>, h: HeaderMap) -> Result<Respo
 }
 
 fn no_collection(id: &str) -> ApiError {
-    ApiError::not_found(format!("collection `{id}`: none (collections: incidents, zones, contact-line)"))
+    let all: Vec<&str> = COLLECTIONS.iter().map(|c| c.0).collect();
+    ApiError::not_found(format!("collection `{id}`: none (collections: {})", all.join(", ")))
 }
 
 /// `GET /ogc/collections/{collection}`.
@@ -255,6 +265,36 @@ fn features(st: &AppState, role: super::auth::Role, s: Option<&crate::assess::As
                 out.push((json!({"type": "Feature", "id": fid, "geometry": geojson::Geometry::from(&line), "properties": props}), bb));
             }
         }
+        "regions" => {
+            for r in &st.geometry.country.regions {
+                let bb = r.shape.bounding_rect().map(|b| [b.min().x, b.min().y, b.max().x, b.max().y]);
+                let g = geojson::Geometry::from(&r.shape.simplify(SIMPLIFY_DEG));
+                out.push((json!({"type": "Feature", "id": r.code, "geometry": g, "properties": {"code": r.code, "name": r.name, "simplified_deg": SIMPLIFY_DEG}}), bb));
+            }
+        }
+        "war-fires" => {
+            let s = s.expect("war fires need an assessment");
+            // FIRMS is public data, but an agreement may still restrict it.
+            if role.sees_all() || !st.agreement.restricted_sources.iter().any(|r| r == "firms") {
+                let mut fires = s.war_fires.clone();
+                fires.sort_by(|a, b| (a.2, a.0, a.1).partial_cmp(&(b.2, b.0, b.1)).unwrap_or(std::cmp::Ordering::Equal));
+                let mut last = String::new();
+                let mut n = 0;
+                for (lon, lat, t) in fires {
+                    if dt.is_some_and(|d| !overlaps(d, t, t)) {
+                        continue;
+                    }
+                    let when = DateTime::from_timestamp_millis(t).unwrap_or_default();
+                    let base = format!("{}_{lon:.5}_{lat:.5}", when.format("%Y%m%dT%H%M%SZ"));
+                    // Two detections can round to the same id: number the repeats.
+                    n = if base == last { n + 1 } else { 0 };
+                    let fid = if n == 0 { base.clone() } else { format!("{base}#{n}") };
+                    last = base;
+                    let props = json!({"time": when, "date": when.format("%Y-%m-%d").to_string(), "source": "firms"});
+                    out.push((json!({"type": "Feature", "id": fid, "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}), Some([lon, lat, lon, lat])));
+                }
+            }
+        }
         _ => return Err(no_collection(id)),
     }
     if let Some(b) = q.get("bbox").map(|b| parse_bbox(b)).transpose()? {
@@ -279,7 +319,7 @@ pub async fn items(State(st): State<Shared>, h: HeaderMap, UrlPath(id): UrlPath<
         return Err(no_collection(&id));
     }
     let (limit, offset) = page(&q)?;
-    let s = if id == "incidents" { Some(st.assessment(at_param(&q)?).await?) } else { None };
+    let s = if assessed(&id) { Some(st.assessment(at_param(&q)?).await?) } else { None };
     let all = features(&st, c.role, s.as_deref(), &id, &q)?;
     let matched = all.len();
     let feats: Vec<Value> = all.into_iter().skip(offset).take(limit).map(|f| f.0).collect();
@@ -317,7 +357,7 @@ pub async fn item(State(st): State<Shared>, h: HeaderMap, UrlPath((id, fid)): Ur
     if !COLLECTIONS.iter().any(|x| x.0 == id) {
         return Err(no_collection(&id));
     }
-    let s = if id == "incidents" { Some(st.assessment(at_param(&q)?).await?) } else { None };
+    let s = if assessed(&id) { Some(st.assessment(at_param(&q)?).await?) } else { None };
     let mut only = HashMap::new();
     if let Some(a) = q.get("at") {
         only.insert("at".to_string(), a.clone());

@@ -148,17 +148,17 @@ fn base() -> Value {
                 "responses": responses(("200", ok("proof and checkpoint", json_ct, obj())), &[("400", "bad index or size"), ("401", "unknown token"), ("404", "no log")])}},
             "/ogc": {"get": {"summary": "OGC API - Features landing page", "responses": responses(("200", ok("links", json_ct, obj())), &any)}},
             "/ogc/conformance": {"get": {"summary": "Conformance classes (core, geojson)", "responses": responses(("200", ok("conformsTo", json_ct, obj())), &any)}},
-            "/ogc/collections": {"get": {"summary": "The collections: incidents, zones, contact-line", "responses": responses(("200", ok("collections", json_ct, obj())), &any)}},
-            "/ogc/collections/{collection}": {"get": {"summary": "One collection", "parameters": [p("collection", "incidents, zones or contact-line")],
+            "/ogc/collections": {"get": {"summary": "The collections: incidents, zones, contact-line, regions, war-fires", "responses": responses(("200", ok("collections", json_ct, obj())), &any)}},
+            "/ogc/collections/{collection}": {"get": {"summary": "One collection", "parameters": [p("collection", "incidents, zones, contact-line, regions or war-fires")],
                 "responses": responses(("200", ok("collection", json_ct, obj())), &[("401", "unknown token"), ("404", "no such collection")])}},
             "/ogc/collections/{collection}/items": {"get": {"summary": "Features, filtered and paged",
-                "parameters": [p("collection", "incidents, zones or contact-line"),
+                "parameters": [p("collection", "incidents, zones, contact-line, regions or war-fires"),
                     q("bbox", "minx,miny,maxx,maxy in CRS84 (or six numbers).", json!({"type": "string"}), false),
                     q("datetime", "Instant, date, or interval a/b with .. for an open end: incidents by their interval, the contact line by its validity.", json!({"type": "string"}), false),
                     limit(), offset(), at()],
                 "responses": responses(("200", ok("features", geo, json!({"$ref": "#/components/schemas/FeatureCollection"}))), &[("400", "bad parameter"), ("401", "unknown token"), ("404", "no such collection")])}},
             "/ogc/collections/{collection}/items/{feature}": {"get": {"summary": "One feature",
-                "parameters": [p("collection", "incidents, zones or contact-line"), p("feature", "the feature's id"), at()],
+                "parameters": [p("collection", "incidents, zones, contact-line, regions or war-fires"), p("feature", "the feature's id"), at()],
                 "responses": responses(("200", ok("feature", geo, obj())), &[("401", "unknown token"), ("404", "no such feature")])}}
         }
     })

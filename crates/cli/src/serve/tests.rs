@@ -381,7 +381,7 @@ async fn roles_ogc_and_round_trips() {
     assert_eq!(get(&st, &local(href("service-desc")), None).await.json()["openapi"], "3.1.0");
     let cols = get(&st, &local(href("data")), None).await.json();
     let ids: Vec<&str> = cols["collections"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["incidents", "zones", "contact-line"]);
+    assert_eq!(ids, ["incidents", "zones", "contact-line", "regions", "war-fires"]);
     for c in cols["collections"].as_array().unwrap() {
         assert_eq!(c["extent"]["spatial"]["bbox"][0].as_array().unwrap().len(), 4);
         let items = c["links"].as_array().unwrap().iter().find(|l| l["rel"] == "items").unwrap();
