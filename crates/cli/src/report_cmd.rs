@@ -646,8 +646,9 @@ pub fn demo_pipeline(data: &Path, out: &Path, day: Option<NaiveDate>) -> Result<
     let html = report_dir.join("report.html");
     println!("\nthe pipeline took {:.1} s", t.elapsed().as_secs_f64());
     println!("open {}  (also report.pdf, report.md, report.json; the public edition is in {})", html.display(), public_dir.display());
+    println!("\nsee it all in the browser (map, review queue, obligations, pledges, reports): truce serve --demo {}, then open http://127.0.0.1:8080/", out.display());
     println!(
-        "next: review an incident and see the clauses act (an analyst's confirmation is what the armed-attack clauses wait for):\n  truce incidents   --agreement {a} --data {d} --ceasefire-from {c} --at {at}\n  truce decide      --agreement {a} --data {d} --ceasefire-from {c} --at {at} --incident I-... --confirm --reason \"...\" --analyst you\n  truce obligations --agreement {a} --data {d} --ceasefire-from {c} --at {at}",
+        "or, from the command line, review an incident and see the clauses act (an analyst's confirmation is what the armed-attack clauses wait for):\n  truce incidents   --agreement {a} --data {d} --ceasefire-from {c} --at {at}\n  truce decide      --agreement {a} --data {d} --ceasefire-from {c} --at {at} --incident I-... --confirm --reason \"...\" --analyst you\n  truce obligations --agreement {a} --data {d} --ceasefire-from {c} --at {at}",
         a = "examples/ukraine-2025.toml",
         d = dir.display(),
         c = ceasefire.format("%Y-%m-%d"),

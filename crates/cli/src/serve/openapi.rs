@@ -50,6 +50,25 @@ fn obj() -> Value {
 pub fn document() -> Value {
     let mut doc = base();
     submissions_and_publications(&mut doc);
+    // Every operation may be rate limited.
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                op["responses"]["429"] = json!({"description": "over the rate limit of the token or address (RATE_PER_MINUTE, PUBLIC_RATE_PER_MINUTE)",
+                    "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+            }
+        }
+    }
+    doc["webhooks"] = json!({"alert": {"post": {
+        "summary": "Each alert the hook's role may see, POSTed to the URL of a `[[webhook]]` of the --webhooks file (docs/alerts.md)",
+        "parameters": [
+            {"name": "X-Truce-Event", "in": "header", "required": true, "schema": {"type": "string"}, "description": "the alert's type"},
+            {"name": "X-Truce-Delivery", "in": "header", "required": true, "schema": {"type": "string"}, "description": "the alert's id (the same on retries)"},
+            {"name": "X-Truce-Timestamp", "in": "header", "required": true, "schema": {"type": "integer"}, "description": "unix seconds when signed"},
+            {"name": "X-Truce-Signature", "in": "header", "required": true, "schema": {"type": "string"}, "description": "sha256=<hex HMAC-SHA256(secret, timestamp + \".\" + body)>"}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Alert"}}}},
+        "responses": {"2XX": {"description": "received; anything else is retried (WEBHOOK_ATTEMPTS) with backoff"}}}}});
     doc
 }
 
@@ -111,6 +130,15 @@ fn base() -> Value {
                 "Action": {"type": "object", "required": ["obligation", "note"], "additionalProperties": false, "properties": {
                     "obligation": {"type": "string", "description": "the obligation's id"},
                     "note": {"type": "string", "maxLength": 4096}}},
+                "Alert": {"type": "object", "required": ["id", "type", "at", "agreement", "summary"], "properties": {
+                    "id": {"type": "string", "description": "al- and 32 hex digits"},
+                    "type": {"type": "string", "enum": ["incident.created", "incident.verified", "incident.rejected", "obligation.triggered", "obligation.fulfilled", "obligation.breached", "obligation.withdrawn"]},
+                    "at": {"type": "string", "format": "date-time", "description": "the instant of the assessment that found it"},
+                    "agreement": {"type": "string"},
+                    "before": {"type": ["string", "null"], "description": "confidence or status before (null: new)"},
+                    "summary": {"type": "string", "description": "one line in words"},
+                    "incident": {"type": "object", "description": "as GET /api/v1/incidents/{id} shows it to this role"},
+                    "obligation": {"type": "object", "description": "as GET /api/v1/obligations shows it to this role, with its explanation (because)"}}},
                 "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
                     "type": {"const": "FeatureCollection"}, "features": {"type": "array", "items": {"type": "object"}},
                     "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"}, "links": {"type": "array"}}}
@@ -131,8 +159,9 @@ fn base() -> Value {
                 "summary": "Obligations raised by the clauses, every party's (public: incidents not public are counted, not named)",
                 "parameters": [at(), q("party", "Only this party's.", json!({"type": "string"}), false)],
                 "responses": responses(("200", ok("obligations", json_ct, obj())), &any)}},
-            "/api/v1/events": {"get": {"summary": "Server-sent events: `change` {kind: incident|obligation, id, value, before, at} when an incident's confidence or an obligation's status changes (public: public incidents only)",
-                "responses": responses(("200", ok("event stream", "text/event-stream", json!({"type": "string"}))), &[("401", "unknown token")])}},
+            "/api/v1/events": {"get": {"summary": "Server-sent events: one event per alert (`event:` its type, `id:` its id, `data:` the Alert JSON), plus `lagged` when a slow reader missed some. The public hears only of public incidents. See docs/alerts.md.",
+                "parameters": [q("types", "Only these alert types, comma-separated.", json!({"type": "string", "example": "incident.verified,obligation.triggered"}), false)],
+                "responses": responses(("200", ok("event stream of Alert", "text/event-stream", json!({"type": "string"}))), &[("400", "unknown alert type"), ("401", "unknown token")])}},
             "/api/v1/decisions": {"post": {
                 "summary": "Confirm or reject an incident (analyst). Written to the evidence log first, then decisions.jsonl.",
                 "requestBody": {"required": true, "content": {json_ct: {"schema": {"$ref": "#/components/schemas/Decision"}}}},

@@ -657,3 +657,24 @@ async fn submissions_and_publications() {
     assert_eq!(get(&st, "/api/v1/reports/2026-04-16/report.pdf", Some(GB)).await.status, StatusCode::OK);
     assert_error(&get(&st, "/api/v1/reports/2026-04-16/secret.txt", Some(GB)).await, StatusCode::NOT_FOUND, "not_found");
 }
+
+/// The OpenAPI document is valid OpenAPI 3.1 by an independent validator
+/// (`openapi-spec-validator`, from PyPI; `.ci/run` installs it). Without it: SKIP,
+/// except under CI.
+#[test]
+fn openapi_document_validates() {
+    let ok = std::process::Command::new("python3").args(["-c", "import openapi_spec_validator"]).stderr(std::process::Stdio::null()).status().is_ok_and(|s| s.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "CI: openapi-spec-validator must be installed by .ci/run");
+        eprintln!("SKIP openapi_document_validates: no python3 module openapi_spec_validator (pip install openapi-spec-validator)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("openapi.json");
+    std::fs::write(&p, openapi::document().to_string()).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import json, sys\nfrom openapi_spec_validator import validate\nvalidate(json.load(open(sys.argv[1])))\nprint('valid')", &p.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
