@@ -6,7 +6,10 @@
 //!     (incidents, obligations, OGC items); requests/s, latency percentiles per kind,
 //!     errors;
 //! (b) alert latency: REPS times, a decision and an upload, each timed from sending the
-//!     request to the matching alert on the event stream and on a webhook receiver.
+//!     request to the matching alert on the event stream and on a webhook receiver;
+//! (c) the upload-to-alert latency of (b) again, REPS times, while the load of (a) runs
+//!     round after round beside it (CLIENTS clients, 50 requests each per round): the
+//!     ingest-to-alert latency under a bounded load.
 //!
 //! ```sh
 //! cargo bench -p truce-cli --bench serve_load
@@ -56,8 +59,13 @@ fn main() {
 
         let addr = server.addr;
         let first = per_client * clients + 10;
-        let lat = tokio::spawn(async move { load::alert_latency(addr, reps, &incident, &mut sse, &mut hook, first).await }).await;
-        let Ok(mut lat) = lat else {
+        let inc_b = incident.clone();
+        let lat = tokio::spawn(async move {
+            let lat = load::alert_latency(addr, reps, &inc_b, &mut sse, &mut hook, first).await;
+            (lat, sse, hook)
+        })
+        .await;
+        let Ok((mut lat, mut sse_c, mut hook_c)) = lat else {
             eprintln!("the server said:\n{}", server.stderr.lock().unwrap().join("\n"));
             std::process::exit(1);
         };
@@ -66,6 +74,43 @@ fn main() {
         for (name, v) in ["decision → event stream", "decision → webhook", "upload → event stream", "upload → webhook"].iter().zip(lat.iter_mut()) {
             println!("{}", load::row(name, v));
         }
+
+        // (c) Upload to alert while the load runs beside it.
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let bg_stop = stop.clone();
+        let bg_incident = incident.clone();
+        let background = tokio::spawn(async move {
+            let mut rounds = Vec::new();
+            while !bg_stop.load(std::sync::atomic::Ordering::Relaxed) {
+                rounds.push(load::load(addr, clients, 50, write_every, &bg_incident).await);
+            }
+            rounds
+        });
+        let c = load::client();
+        let within = Duration::from_secs(60);
+        let (mut to_sse, mut to_hook) = (Vec::new(), Vec::new());
+        let base = first + reps + 1000;
+        for k in 0..reps {
+            let (body, start) = load::upload_file(base + k);
+            let t0 = std::time::Instant::now();
+            let (s, b, _) = load::send(&c, addr, hyper::Method::POST, &format!("/api/v1/observations?name=under-load-{k}.geojson"), Some(load::MONITOR), Some(body)).await;
+            assert_eq!(s, hyper::StatusCode::CREATED, "{}", String::from_utf8_lossy(&b));
+            let same = |v: &serde_json::Value| v["incident"]["start"] == start.as_str();
+            let a = load::wait_for(&mut sse_c, "incident.created", within, same).await.expect("event stream");
+            let w = load::wait_for(&mut hook_c, "incident.created", within, same).await.expect("webhook");
+            to_sse.push(a - t0);
+            to_hook.push(w - t0);
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let rounds = background.await.expect("background load");
+        let n: usize = rounds.iter().map(|r| r.latencies.values().map(Vec::len).sum::<usize>()).sum();
+        let took: f64 = rounds.iter().map(|r| r.took.as_secs_f64()).sum();
+        let errors: usize = rounds.iter().map(|r| r.errors.len()).sum();
+        println!("\n## truce serve: upload to alert under load ({reps} uploads; beside them {n} requests in {} rounds of {clients} clients, {:.0} requests/s, {errors} errors)\n", rounds.len(), n as f64 / took);
+        println!("{}", load::TABLE_HEAD);
+        println!("{}", load::row("upload → event stream, under load", &mut to_sse));
+        println!("{}", load::row("upload → webhook, under load", &mut to_hook));
+        assert_eq!(errors, 0, "errors under load");
         drop(server);
     });
 }

@@ -31,6 +31,8 @@
     loads: 0, // completed loads of the data panels
     map: null,
     errors: [],
+    alerts: [], // the latest alerts heard, newest first
+    listening: false, // the alerts stream is open
   };
   window.truce = state;
   let token = '';
@@ -167,6 +169,7 @@
         if (token) localStorage.setItem(TOKEN_KEY, token); else localStorage.removeItem(TOKEN_KEY);
       } catch (x) { /* storage may be off: the token lasts until the page is left */ }
       setStatus($('token-status'), token ? 'Token accepted: you act as ' + state.role + '.' : 'No token: viewing as the public.', 'ok');
+      listen();
       await loadAll();
     } catch (e) {
       token = before;
@@ -180,6 +183,7 @@
     try { localStorage.removeItem(TOKEN_KEY); } catch (x) { /* storage may be off */ }
     await whoami();
     setStatus($('token-status'), 'Signed out: viewing as the public.', 'ok');
+    listen();
     await loadAll();
   }
 
@@ -727,6 +731,73 @@
     box.dataset.state = 'loaded';
   }
 
+  // ---------- Alerts ----------
+
+  // The alerts stream (GET /api/v1/events, server-sent events) read with fetch, which can
+  // send the token (EventSource cannot). Each alert is listed and the panels reload
+  // shortly after (alerts of one write come together). Reconnects after ALERTS_RETRY_MS.
+  const ALERTS_SHOWN = 20;
+  const ALERTS_RETRY_MS = 5000;
+  const ALERTS_RELOAD_MS = 300;
+  let listening = null; // the AbortController of the open stream
+  let reloadTimer = null;
+
+  function onAlert(type, data) {
+    if (type === 'lagged') {
+      setStatus($('alerts-status'), 'Some alerts were missed (the page was too slow); reloading.', 'bad');
+    } else {
+      let a = null;
+      try { a = JSON.parse(data); } catch (e) { return; }
+      state.alerts.unshift({ id: a.id, type: a.type, summary: a.summary, at: a.at, object: (a.incident || a.obligation || {}).id });
+      state.alerts.length = Math.min(state.alerts.length, ALERTS_SHOWN);
+      $('alerts').replaceChildren(...state.alerts.map((x) => el('li', { 'data-type': x.type, 'data-object': x.object || '' },
+        badge(x.type.replace('.', '-'), x.type), ' ', el('span', { text: x.summary }), ' ', el('span', { class: 'hint', text: when(x.at) + ' UTC' }))));
+    }
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(() => loadAll().catch(showError), ALERTS_RELOAD_MS);
+  }
+
+  async function listen() {
+    if (listening) listening.abort();
+    const ctl = new AbortController();
+    listening = ctl;
+    const headers = { Accept: 'text/event-stream' };
+    if (token) headers.Authorization = 'Bearer ' + token;
+    try {
+      const r = await fetch('/api/v1/events', { headers, signal: ctl.signal, cache: 'no-store' });
+      if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
+      setStatus($('alerts-status'), 'Listening for alerts as ' + state.role + '.', 'ok');
+      state.listening = true;
+      const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      let type = 'message';
+      let data = [];
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).replace(/\r$/, '');
+          buf = buf.slice(nl + 1);
+          if (line === '') {
+            if (data.length) onAlert(type, data.join('\n'));
+            type = 'message';
+            data = [];
+          } else if (line.startsWith('event:')) type = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+          // `id:` and `:` keep-alive comments need nothing.
+        }
+      }
+    } catch (e) {
+      if (ctl.signal.aborted) return;
+    }
+    if (listening !== ctl) return;
+    state.listening = false;
+    setStatus($('alerts-status'), 'The alerts stream closed; reconnecting.', 'bad');
+    setTimeout(() => { if (listening === ctl) listen(); }, ALERTS_RETRY_MS);
+  }
+
   // ---------- Loading ----------
 
   let loading = null;
@@ -761,6 +832,7 @@
       showError(e);
     });
     await loadAll();
+    listen();
     state.ready = true;
     document.body.dataset.ready = 'true';
   }

@@ -124,7 +124,12 @@ async function main() {
     if (msg.type() === 'error') problems.push('console error: ' + msg.text());
   });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure() && r.failure().errorText})`));
+  page.on('requestfailed', (r) => {
+    const why = r.failure() && r.failure().errorText;
+    // The alerts stream is aborted on purpose when the token changes (a new one opens).
+    if (r.url().endsWith('/api/v1/events') && why === 'net::ERR_ABORTED') return;
+    problems.push(`request failed: ${r.url()} (${why})`);
+  });
   page.on('response', (r) => {
     if (r.status() < 400) return;
     problems.push(`HTTP ${r.status()}: ${r.url()}`);
@@ -135,6 +140,8 @@ async function main() {
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   await page.waitForSelector('#map[data-ready="true"]');
   check(await page.evaluate(() => window.truce.role) === 'public', 'the page opens as the public');
+  await page.waitForFunction(() => window.truce.listening === true);
+  check(true, 'the page listens to the alerts stream');
   check((await page.textContent('#replay')).includes('Replay'), 'the replay notice is shown');
   check(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/.test((await page.textContent('#instant')).trim()), 'the assessment instant is shown');
   const drawn = await page.evaluate(() => {
@@ -226,6 +233,11 @@ async function main() {
   check(pub.status === 200, 'the public now sees it too');
   const onMap = await page.evaluate((i) => window.truce.incidents.find((f) => f.id === i)?.properties.confidence, id);
   check(onMap === 'verified', 'the map shows it as verified');
+  // The page heard it on the alerts stream, as the analyst, with the clause it fired.
+  await page.waitForSelector(`#alerts li[data-type="incident.verified"][data-object="${id}"]`);
+  check(true, 'the alerts panel lists incident.verified for it');
+  await page.waitForSelector('#alerts li[data-type="obligation.triggered"]');
+  check((await page.textContent('#alerts li[data-type="obligation.triggered"]')).length > 20, 'and the obligation its confirmation triggered, in words');
 
   if (has.reports) {
     // The internal edition is fetched with the token and opened in a new tab.
