@@ -84,7 +84,7 @@ fn sign_upload(a: SignUploadArgs) -> Result<Outcome> {
         Some(n) => n,
         None => a.file.file_name().map(|n| n.to_string_lossy().into_owned()).with_context(|| format!("{}: no file name; pass --name", a.file.display()))?,
     };
-    let sha: String = sha2::Sha256::digest(&bytes).iter().map(|x| format!("{x:02x}")).collect();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
     let signer = truce_log::keys::load_signer(&a.key).with_context(|| format!("--key {}", a.key.display()))?;
     let note = signer.sign_note(&crate::serve::submit::upload_statement(&name, &sha))?;
     eprintln!("{name}: SHA-256 {sha}; signed by {}; send as the {} header", signer.verifier(), crate::serve::submit::SIGNATURE_HEADER);

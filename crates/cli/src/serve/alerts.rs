@@ -139,8 +139,7 @@ fn new_id() -> String {
         b[..8].copy_from_slice(&Utc::now().timestamp_nanos_opt().unwrap_or_default().to_be_bytes());
         b[8..].copy_from_slice(&n.to_be_bytes());
     }
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("al-{hex}")
+    format!("al-{}", hex::encode(b))
 }
 
 fn confidence(s: &Assessment, i: usize) -> &'static str {

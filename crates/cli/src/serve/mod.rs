@@ -598,7 +598,7 @@ fn demo_tokens(out: &Path) -> Result<PathBuf> {
         for (role, name, party) in [("monitor", "demo-monitor", None), ("analyst", "demo-analyst", None), ("guarantor", "demo-gb", Some("GB"))] {
             let mut b = [0u8; 24];
             getrandom::getrandom(&mut b).map_err(|e| anyhow::anyhow!("random token: {e}"))?;
-            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            let hex = hex::encode(b);
             text.push_str(&format!("\n[[token]]\ntoken = \"{name}-{hex}\"\nrole = \"{role}\"\nname = \"{name}\"\n"));
             if let Some(p) = party {
                 text.push_str(&format!("party = \"{p}\"\n"));

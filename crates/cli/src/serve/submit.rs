@@ -50,7 +50,7 @@ fn invalid(m: impl Into<String>) -> ApiError {
 }
 
 fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(Sha256::digest(b))
 }
 
 impl AppState {

@@ -526,7 +526,7 @@ async fn submissions_and_publications() {
     let sign = |key: &str, name: &str, body: &str| {
         use base64::Engine as _;
         use sha2::Digest as _;
-        let sha: String = sha2::Sha256::digest(body.as_bytes()).iter().map(|x| format!("{x:02x}")).collect();
+        let sha = hex::encode(sha2::Sha256::digest(body.as_bytes()));
         let note = truce_log::keys::load_signer(&d.join(key)).unwrap().sign_note(&super::submit::upload_statement(name, &sha)).unwrap();
         base64::engine::general_purpose::STANDARD.encode(note)
     };

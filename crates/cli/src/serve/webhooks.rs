@@ -182,7 +182,7 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
     m.update(timestamp.to_string().as_bytes());
     m.update(b".");
     m.update(body);
-    let hex: String = m.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(m.finalize().into_bytes());
     format!("sha256={hex}")
 }
 
