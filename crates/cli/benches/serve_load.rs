@@ -34,13 +34,7 @@ fn main() {
     let reps = env("TRUCE_LOAD_REPS", 50);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async move {
-        let tmp = tempfile::tempdir().unwrap();
-        let (hook_url, mut hook) = load::receiver().await;
-        load::data_dir(tmp.path(), &hook_url);
-        let server = load::Server::start(tmp.path(), &["--rate-limit", "off"]);
-        let c = load::client();
-        let incident = load::first_incident(&c, server.addr).await;
-        let mut sse = load::events(&c, server.addr, load::ANALYST).await;
+        let load::Setup { tmp: _tmp, server, client: _, incident, mut sse, mut hook } = load::setup().await;
 
         let per_client = requests.div_ceil(clients);
         let mut r = load::load(server.addr, clients, per_client, write_every, &incident).await;

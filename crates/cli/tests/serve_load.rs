@@ -15,13 +15,7 @@ use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bounded_load_loses_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (hook_url, mut hook) = load::receiver().await;
-    load::data_dir(tmp.path(), &hook_url);
-    let server = load::Server::start(tmp.path(), &["--rate-limit", "off"]);
-    let c = load::client();
-    let incident = load::first_incident(&c, server.addr).await;
-    let mut sse = load::events(&c, server.addr, load::ANALYST).await;
+    let load::Setup { tmp, server, client: c, incident, mut sse, mut hook } = load::setup().await;
 
     // 3 clients, 12 requests each, one in three a write: 12 writes, 24 reads.
     let r = load::load(server.addr, 3, 12, 3, &incident).await;

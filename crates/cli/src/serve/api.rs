@@ -249,11 +249,7 @@ pub async fn act(State(st): State<Shared>, h: HeaderMap, b: Bytes) -> Result<Res
 }
 
 pub(super) fn log_dir(st: &AppState) -> Result<std::path::PathBuf, ApiError> {
-    let d = st.data.join("log");
-    if !d.join("checkpoint").exists() {
-        return Err(ApiError::not_found("the data directory has no evidence log with a checkpoint"));
-    }
-    Ok(d)
+    st.log_if_any().ok_or_else(|| ApiError::not_found("the data directory has no evidence log with a checkpoint"))
 }
 
 /// `GET /api/v1/log/checkpoint`: the latest signed checkpoint (C2SP signed note).

@@ -321,13 +321,7 @@ impl Clock {
 /// (with them, every assessment changed the fingerprint, and nothing was ever reused).
 pub fn fingerprint(data: &Path) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut add = |p: &Path| {
-        if let Ok(m) = std::fs::metadata(p) {
-            p.hash(&mut h);
-            m.len().hash(&mut h);
-            m.modified().ok().hash(&mut h);
-        }
-    };
+    let mut add = |p: &Path| stamp(&mut h, p);
     for dir in [data.join("observations"), data.join("log")] {
         if let Ok(rd) = std::fs::read_dir(&dir) {
             let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| !(dir.ends_with("log") && p.file_name().is_some_and(|n| n == "state" || n == "lock"))).collect();
@@ -340,6 +334,16 @@ pub fn fingerprint(data: &Path) -> u64 {
     add(&data.join("decisions.jsonl"));
     add(&data.join("actions.jsonl"));
     h.finish()
+}
+
+/// Adds a file's path, size and modification time to a digest (nothing when it is absent):
+/// what says that a file the server read may have changed.
+pub fn stamp(h: &mut impl Hasher, p: &Path) {
+    if let Ok(m) = std::fs::metadata(p) {
+        p.hash(h);
+        m.len().hash(h);
+        m.modified().ok().hash(h);
+    }
 }
 
 /// Every error the server returns: `{"error": {"code": ..., "message": ...}}`.

@@ -31,7 +31,7 @@ pub struct AccountsCache {
 }
 
 fn accounts_key(st: &AppState) -> u64 {
-    use std::hash::{Hash, Hasher};
+    use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let mut files = vec![PathBuf::from(&st.agreement.file)];
     if let Some(p) = &st.agreement.pledges {
@@ -42,11 +42,7 @@ fn accounts_key(st: &AppState) -> u64 {
         }
     }
     for f in files {
-        if let Ok(m) = std::fs::metadata(&f) {
-            f.hash(&mut h);
-            m.len().hash(&mut h);
-            m.modified().ok().hash(&mut h);
-        }
+        super::stamp(&mut h, &f);
     }
     h.finish()
 }

@@ -63,7 +63,7 @@ impl AppState {
     }
 
     /// The evidence log's directory, when the data directory has one.
-    fn log_if_any(&self) -> Option<PathBuf> {
+    pub(super) fn log_if_any(&self) -> Option<PathBuf> {
         let d = self.data.join("log");
         d.join("checkpoint").is_file().then_some(d)
     }

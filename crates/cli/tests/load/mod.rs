@@ -25,6 +25,31 @@ pub const MONITOR: &str = "load-monitor-0123456789abcdef";
 pub const ANALYST: &str = "load-analyst-0123456789abcdef";
 pub const SECRET: &str = "load-webhook-secret-0123456789abcdef";
 
+/// A started server with everything the load and the latency need: its data directory
+/// (with a webhook to the receiver), the receiver, an HTTP client, the first incident and
+/// the analyst's event stream. Fields drop in order: the server stops before its
+/// directory is removed.
+pub struct Setup {
+    pub server: Server,
+    pub client: HttpClient,
+    pub incident: String,
+    pub sse: mpsc::UnboundedReceiver<Heard>,
+    pub hook: mpsc::UnboundedReceiver<Heard>,
+    pub tmp: tempfile::TempDir,
+}
+
+/// Starts `truce serve --rate-limit off` on the fixtures' data directory.
+pub async fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let (hook_url, hook) = receiver().await;
+    data_dir(tmp.path(), &hook_url);
+    let server = Server::start(tmp.path(), &["--rate-limit", "off"]);
+    let client = client();
+    let incident = first_incident(&client, server.addr).await;
+    let sse = events(&client, server.addr, ANALYST).await;
+    Setup { server, client, incident, sse, hook, tmp }
+}
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
